@@ -1,0 +1,130 @@
+"""Does the corpus answer this question? Decisive rules first, then a small calibrated model.
+
+e5 cosines sit in a narrow band (about 0.84–0.94 for anything vaguely on topic), so a bare
+cosine threshold cannot tell "the plans say nothing about this" from "the plans answer it".
+
+Decisive rules (each one declines, and says why, so the user can be told):
+- `other_place`: the question names a place no document covers (深圳, Guangzhou…), names no
+  covered one, and the best clauses do not mention it either;
+- `unseen_number`: the question contains a number (a year, a rate) no document mentions at
+  all (the plans set no target for 2030);
+- `unmet_answer_type`: the question asks how much / how many, on what date, or in which year,
+  and none of the top three clauses states such a thing (奖金是多少 when the clause only says
+  通报表扬).
+
+Soft signals, combined by a logistic regression fitted on the dev set (`python -m
+eval.calibrate`, weights and threshold in `rag/confidence.json`, plain JSON):
+- `top_dense`: the best cosine of any chunk;
+- `dense_margin`: how far it stands above the query's median cosine (a query-specific baseline);
+- `coverage`: the IDF-weighted share of the question's topic words found in the top three
+  clauses (NaN for questions without Chinese words: `no_cjk` carries that case);
+- `missing_rarity`: how rare the rarest topic word missing from those clauses is (1.0 = a word
+  the corpus never uses, like 保费 or 组长).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+
+CONFIDENCE_FILE = Path(__file__).with_name("confidence.json")
+FEATURE_NAMES = ("top_dense", "dense_margin", "coverage", "no_cjk", "missing_rarity")
+L2 = 0.5  # ridge strength: the dev set is small, keep weights modest
+STEPS = 4000
+LEARNING_RATE = 0.1
+
+
+@dataclass(frozen=True)
+class QueryFeatures:
+    top_dense: float
+    dense_margin: float
+    coverage: float  # NaN when the question has no Chinese words
+    missing_rarity: float = 0.0
+    other_place: str = ""  # the uncovered place the question names, if any
+    unseen_number: str = ""  # a number of the question that no document mentions
+    unmet_answer_type: str = ""  # "quantity" | "date" | "year" when the top clauses cannot supply it
+
+    def vector(self) -> np.ndarray:
+        no_cjk = math.isnan(self.coverage)
+        coverage = 0.0 if no_cjk else self.coverage
+        return np.array([self.top_dense, self.dense_margin, coverage, float(no_cjk), self.missing_rarity])
+
+    @property
+    def decisive_reason(self) -> str:
+        """Why the question is certainly not covered, or "" when no rule applies."""
+        if self.other_place:
+            return f"place:{self.other_place}"
+        if self.unseen_number:
+            return f"number:{self.unseen_number}"
+        if self.unmet_answer_type:
+            return f"answer-type:{self.unmet_answer_type}"
+        return ""
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["coverage"] = None if math.isnan(self.coverage) else round(self.coverage, 4)
+        return {k: round(v, 4) if isinstance(v, float) else v for k, v in d.items()}
+
+
+@dataclass
+class ConfidenceModel:
+    """confidence = sigmoid(w · standardise(soft features) + b); decline below `threshold`."""
+
+    weights: list[float]
+    bias: float
+    mean: list[float]
+    scale: list[float]
+    trained_on: str = "uncalibrated default"
+    threshold: float = 0.5
+
+    def predict(self, features: QueryFeatures) -> float:
+        x = (features.vector() - np.array(self.mean)) / np.array(self.scale)
+        z = float(np.dot(self.weights, x) + self.bias)
+        return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
+
+    @classmethod
+    def fit(cls, features: list[QueryFeatures], answerable: list[bool], trained_on: str) -> ConfidenceModel:
+        """Ridge-regularised logistic regression by gradient descent (no extra dependency needed).
+
+        Questions a decisive rule already declines are left out: the model learns the rest."""
+        pairs = [(f, a) for f, a in zip(features, answerable, strict=True) if not f.decisive_reason]
+        x = np.stack([f.vector() for f, _ in pairs])
+        y = np.array([a for _, a in pairs], dtype=np.float64)
+        mean = x.mean(axis=0)
+        scale = x.std(axis=0)
+        scale[scale < 1e-6] = 1.0
+        xs = (x - mean) / scale
+        w = np.zeros(xs.shape[1])
+        b = 0.0
+        # weight classes equally: the dev set has many more answerable than unanswerable questions
+        pos = max(y.sum(), 1.0)
+        neg = max(len(y) - y.sum(), 1.0)
+        sample_w = np.where(y == 1, len(y) / (2 * pos), len(y) / (2 * neg))
+        for _ in range(STEPS):
+            p = 1.0 / (1.0 + np.exp(-(xs @ w + b)))
+            grad = (p - y) * sample_w
+            w -= LEARNING_RATE * (xs.T @ grad / len(y) + L2 * w / len(y))
+            b -= LEARNING_RATE * grad.mean()
+        return cls([float(v) for v in w], float(b), [float(v) for v in mean], [float(v) for v in scale], trained_on)
+
+    def save(self, path: Path = CONFIDENCE_FILE) -> None:
+        data = {"features": list(FEATURE_NAMES), **asdict(self)}
+        path.write_text(json.dumps(data, indent=1, ensure_ascii=False) + "\n")
+
+    @classmethod
+    def load(cls, path: Path = CONFIDENCE_FILE) -> ConfidenceModel:
+        if not path.is_file():
+            return cls.default()
+        data = json.loads(path.read_text())
+        if data.pop("features", None) != list(FEATURE_NAMES):
+            raise ValueError(f"{path} was fitted on other features; re-run `python -m eval.calibrate`")
+        return cls(**data)
+
+    @classmethod
+    def default(cls) -> ConfidenceModel:
+        """Used only before calibration: trusts word coverage, distrusts a rare missing word."""
+        return cls([0.0, 1.0, 3.0, 1.0, -2.0], 0.0, [0.9, 0.05, 0.6, 0.0, 0.5], [0.03, 0.03, 0.2, 1.0, 0.3])

