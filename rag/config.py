@@ -52,7 +52,8 @@ class Settings:
     rrf_k: int = 20  # RAG_RRF_K: reciprocal-rank-fusion constant (20 beat 60 and 10 in bench.retrieval)
     dense_weight: float = 1.0  # RAG_DENSE_WEIGHT: weight of the dense ranking in fusion
     bm25_weight: float = 1.0  # RAG_BM25_WEIGHT: weight of the BM25 ranking in fusion
-    jurisdiction_boost: float = 1.5  # RAG_JURISDICTION_BOOST: score factor for the named region/version
+    jurisdiction_boost: float = 1.25  # RAG_JURISDICTION_BOOST: score factor for the named region/version
+    keep_best_within: int = 3  # RAG_KEEP_BEST_WITHIN: the best match ignoring preferences stays in this top-n
     heading_only_factor: float = 0.3  # RAG_HEADING_ONLY_FACTOR: score factor for clauses that are only a title
     draft_factor: float = 0.85  # RAG_DRAFT_FACTOR: score factor for drafts unless the question asks for one
     compare_slots: int = 3  # RAG_COMPARE_SLOTS: best clauses per document put first for a comparison
@@ -74,6 +75,8 @@ class Settings:
             raise ConfigError(f"PORT must be 1..65535, got {self.port}")
         if self.dense_weight < 0 or self.bm25_weight < 0 or self.dense_weight + self.bm25_weight == 0:
             raise ConfigError("RAG_DENSE_WEIGHT and RAG_BM25_WEIGHT must be >= 0 and not both 0")
+        if self.keep_best_within < 1:
+            raise ConfigError(f"RAG_KEEP_BEST_WITHIN must be >= 1, got {self.keep_best_within}")
         if self.decline_threshold > 1:
             raise ConfigError(
                 f"RAG_DECLINE_THRESHOLD must be <= 1 (or < 0 for the calibrated one), got {self.decline_threshold}"

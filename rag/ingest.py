@@ -1,6 +1,7 @@
 """`python -m rag.ingest`: rebuild everything downstream of data/, export clauses, add a document.
 
     python -m rag.ingest                              # parse data/, embed, write index/
+    python -m rag.ingest --if-stale                   # only when the index is missing, stale or corrupt
     python -m rag.ingest --export-clauses out.jsonl   # one JSON object per clause
     python -m rag.ingest --add plan.docx [--title … --region … --date …]
 
@@ -33,7 +34,7 @@ from rag.documents import (
     read_text,
     save_catalog,
 )
-from rag.index import IndexProblem, build_index, parse_corpus
+from rag.index import IndexProblem, build_index, load_index, parse_corpus
 from rag.models import ModelError
 from rag.text import match_key, normalize
 
@@ -141,15 +142,15 @@ def add_document(settings: Settings, path: Path, given: dict[str, str]) -> Docum
         old = data_dir / info.file
         if old.is_file() and match_key(read_text(old)) == match_key(text):
             raise DocumentError(f"{path.name}: duplicate of {info.doc_id} ({info.file})")
+    provisional = DocumentInfo(doc_id="new-document", file=path.name, title=path.stem or "?", region="?")
+    numbered = [c for c in parse_document(Document(provisional, text)) if c.kind in {"section", "item"}]
+    if len(numbered) < MIN_NUMBERED_CLAUSES:
+        raise DocumentError(f"{path.name}: no recognisable clause numbering (一、 / （一） / 1.) found")
     info = infer_info(path, text, given, existing)
     if info.doc_id in {e.doc_id for e in existing}:
         raise DocumentError(f"{path.name}: doc_id {info.doc_id!r} already exists; pass another --doc-id")
     if any(normalize(e.title) == normalize(info.title) for e in existing):
         raise DocumentError(f"{path.name}: a document titled {info.title!r} is already in the catalog")
-    clauses = parse_document(Document(info, text))
-    numbered = [c for c in clauses if c.kind in {"section", "item"}]
-    if len(numbered) < MIN_NUMBERED_CLAUSES:
-        raise DocumentError(f"{path.name}: no recognisable clause numbering (一、 / （一） / 1.) found")
     if not info.short_title:
         info = replace(info, short_title=info.title[:24])
 
@@ -171,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m rag.ingest", description=__doc__.split("\n")[0])
     parser.add_argument("--export-clauses", metavar="FILE.jsonl", type=Path, help="write every clause as JSON lines")
     parser.add_argument("--add", metavar="PATH", type=Path, help="add a document (.txt .md .docx .pdf .html)")
+    parser.add_argument("--if-stale", action="store_true", help="rebuild only if the index is missing/stale/corrupt")
     for name in ("title", "short-title", "region", "date", "issuer", "kind", "status", "doc-id", "level", "note"):
         parser.add_argument(f"--{name}", help=f"with --add: the document's {name.replace('-', ' ')}")
     args = parser.parse_args(argv)
@@ -189,6 +191,13 @@ def main(argv: list[str] | None = None) -> int:
             info = add_document(settings, args.add, given)
             print(f"added {info.doc_id}: {info.title} ({info.region}, {info.kind}, {info.status})")
             return 0
+        if args.if_stale:
+            try:
+                index = load_index(settings)
+                print(f"index is up to date ({index.manifest.n_clauses} clauses, built {index.manifest.built_at})")
+                return 0
+            except IndexProblem as exc:
+                print(f"index: {str(exc).split(';')[0]} — rebuilding", file=sys.stderr)
         t0 = time.perf_counter()
         index = build_index(settings)
         m = index.manifest

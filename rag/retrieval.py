@@ -314,18 +314,20 @@ class HybridRetriever(BaseRetriever):
                 fused[int(idx)] = fused.get(int(idx), 0.0) + weight / (self.settings.rrf_k + rank + 1)
 
         best: dict[str, ScoredClause] = {}
+        unpreferred: dict[str, float] = {}  # score without place/version preference, per clause
         for idx, score in fused.items():
             chunk = self.index.chunks[idx]
             clause = self.index.clause_by_id[chunk.clause_id]
             info = self.index.documents[clause.doc_id]
             if not filters.allows(info):
                 continue
+            if clause.is_heading_only:
+                score *= self.settings.heading_only_factor
+            unpreferred[clause.clause_id] = max(unpreferred.get(clause.clause_id, 0.0), score)
             if clause.doc_id in preferred:
                 score *= self.settings.jurisdiction_boost
             if info.is_draft and not wants_draft:
                 score *= self.settings.draft_factor
-            if clause.is_heading_only:
-                score *= self.settings.heading_only_factor
             prev = best.get(clause.clause_id)
             if prev is None:
                 best[clause.clause_id] = ScoredClause(
@@ -337,6 +339,12 @@ class HybridRetriever(BaseRetriever):
                 if score > prev.score:
                     prev.score, prev.best_chunk = score, chunk.chunk_id
         ranked = sorted(best.values(), key=lambda s: (-s.score, s.clause.order))
+        if unpreferred:  # a preference reorders; it never hides the best match of another document
+            winner = max(unpreferred, key=unpreferred.get)
+            pos = next(i for i, s in enumerate(ranked) if s.clause.clause_id == winner)
+            keep = self.settings.keep_best_within - 1
+            if pos > keep:
+                ranked.insert(keep, ranked.pop(pos))
         if comparing:
             ranked = _interleave_documents(ranked, preferred, self.settings.compare_slots)
         if len(ranked) < k:

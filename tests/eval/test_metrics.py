@@ -1,0 +1,111 @@
+"""Each metric of the contract on hand-made predictions."""
+
+import pytest
+
+from eval.metrics import Question, aggregate, percentile, report, score_question
+
+
+def clause(text):
+    return {"clause_id": "x", "doc_id": "d", "doc_title": "t", "label": "l", "text": text}
+
+
+Q_ANY = Question.from_dict(
+    {
+        "id": "a",
+        "type": "support",
+        "question": "?",
+        "evidence": ["品牌资产质押融资", "质押"],
+        "answer_keys": [["质押融资"], ["品牌"]],
+    }
+)
+Q_ALL = Question.from_dict(
+    {
+        "id": "b",
+        "type": "compare",
+        "question": "?",
+        "evidence": ["达到94%以上", "達到95%以上"],
+        "evidence_mode": "all",
+        "answer_keys": [["94%"], ["95%"]],
+    }
+)
+Q_NONE = Question.from_dict({"id": "c", "type": "unanswerable", "question": "?", "evidence": [], "answer_keys": []})
+
+
+def test_hits_mrr_and_any_mode():
+    pred = {
+        "retrieved": [clause("无关"), clause("支持企业利用品牌资产质押融资")] + [clause("x")] * 8,
+        "citations": [clause("支持企业利用品牌资产质押融资"), clause("无关")],
+        "answer": "可以用品牌资产质押融资。",
+        "declined": False,
+    }
+    s = score_question(Q_ANY, pred)
+    assert s.hits == {1: False, 3: True, 5: True, 10: True}
+    assert s.rr == 0.5
+    assert s.citation_hit is True and s.citation_precision == 0.5
+    assert s.key_coverage == 1.0 and s.answer_correct is True
+
+
+def test_all_mode_needs_every_snippet_and_normalises_script_and_spaces():
+    one = {"retrieved": [clause("制造业产品质量合格率达到 94% 以上")], "citations": [], "answer": "94%"}
+    both = {
+        "retrieved": [clause("达到94%以上"), clause("合格率达到95%以上")],
+        "citations": [clause("达到94%以上")],
+        "answer": "分别是94%和95%",
+    }
+    assert score_question(Q_ALL, one).hits[10] is False
+    assert score_question(Q_ALL, one).rr == 1.0  # mrr uses any snippet
+    s = score_question(Q_ALL, both)
+    assert s.hits[1] is False and s.hits[3] is True  # 達到95% in traditional matches 达到95%
+    assert s.citation_hit is False and s.key_coverage == 1.0
+    assert score_question(Q_ALL, one).key_coverage == 0.5
+
+
+def test_declines_and_rates():
+    scores = [score_question(Q_NONE, {"declined": True}), score_question(Q_ANY, {"declined": True, "retrieved": []})]
+    m = aggregate(scores)
+    assert m["decline_rate"] == 1.0 and m["false_decline_rate"] == 1.0
+
+
+def test_missing_and_error_predictions_count_as_misses():
+    s_missing = score_question(Q_ANY, None)
+    s_error = score_question(Q_ANY, {"error": "boom", "retrieved": [clause("品牌资产质押融资")], "declined": True})
+    for s in (s_missing, s_error):
+        assert s.hits[10] is False and s.rr == 0 and s.declined is False
+    assert score_question(Q_NONE, {"error": "boom", "declined": True}).declined is False
+    rep = report([Q_ANY, Q_NONE], {"c": {"error": "x"}})
+    assert rep["overall"]["n_missing"] == 1 and rep["overall"]["n_errors"] == 1
+
+
+def test_citation_precision_only_over_questions_that_cite():
+    scores = [
+        score_question(Q_ANY, {"citations": [], "answer": ""}),
+        score_question(Q_ANY, {"citations": [clause("质押")], "answer": ""}),
+    ]
+    assert aggregate(scores)["citation_precision"] == 1.0
+
+
+def test_latency_percentiles_ignore_nulls():
+    assert percentile([1, 2, 3, 4], 50) == 2.5
+    assert percentile([None, 2.0], 95) == 2.0
+    assert percentile([], 50) is None
+    scores = [score_question(Q_NONE, {"timings": {"retrieval_s": 0.1, "first_token_s": None, "total_s": 1.0}})]
+    m = aggregate(scores)
+    assert m["retrieval_s_p50"] == 0.1 and m["first_token_s_p50"] is None
+
+
+def test_per_type_breakdown():
+    rep = report([Q_ANY, Q_ALL, Q_NONE], {})
+    assert set(rep["by_type"]) == {"support", "compare", "unanswerable"}
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"id": "x"},
+        {"id": "x", "question": "q", "evidence_mode": "most"},
+        {"id": "x", "question": "q", "answer_keys": ["flat"]},
+    ],
+)
+def test_malformed_questions_are_rejected(bad):
+    with pytest.raises(ValueError):
+        Question.from_dict(bad)

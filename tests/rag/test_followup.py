@@ -1,0 +1,31 @@
+import pytest
+
+from rag.followup import Turn, condense_question, is_followup, parse_history
+
+HISTORY = [Turn("user", "东莞2024年方案中食品抽检合格率的目标是多少？"), Turn("assistant", "98.5%以上。[1]")]
+
+
+@pytest.mark.parametrize(
+    "question", ["那征求意见稿里呢？", "这项由哪个部门负责？", "那东莞呢？", "What about Dongguan?"]
+)
+def test_followups_are_recognised_and_get_the_previous_topic(question):
+    assert is_followup(question)
+    standalone = condense_question(question, HISTORY)
+    assert standalone.startswith("东莞2024年方案中食品抽检合格率") and standalone.endswith(question)
+
+
+def test_standalone_question_is_left_alone():
+    q = "广东省行动计划中提升工程质量由哪个部门牵头？"
+    assert not is_followup(q)
+    assert condense_question(q, HISTORY) == q
+
+
+def test_no_history_means_no_rewrite():
+    assert condense_question("那东莞呢？", []) == "那东莞呢？"
+
+
+def test_history_formats():
+    assert parse_history([{"role": "user", "content": "a"}]) == [Turn("user", "a")]
+    assert parse_history([["问", "答"]]) == [Turn("user", "问"), Turn("assistant", "答")]
+    with pytest.raises(ValueError, match="role"):
+        parse_history([{"role": "system", "content": "x"}])

@@ -1,0 +1,139 @@
+"""HybridRetriever on the real index: languages, scripts, places, versions, filters, declines."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from rag.retrieval import HybridRetriever, RetrievalFilters
+from rag.text import match_key
+
+
+def rank_of(result, snippet: str) -> int | None:
+    key = match_key(snippet)
+    return next((i for i, s in enumerate(result.clauses, 1) if key in match_key(s.clause.text)), None)
+
+
+@pytest.fixture(scope="module")
+def retriever(pipeline) -> HybridRetriever:
+    return pipeline.retriever
+
+
+def test_returns_ten_unique_clauses_with_scores(retriever):
+    result = retriever.search("质量强市")
+    ids = [s.clause.clause_id for s in result.clauses]
+    assert len(ids) == 10 and len(set(ids)) == 10
+    scores = [s.score for s in result.clauses]
+    assert scores == sorted(scores, reverse=True)
+    obj = result.clauses[0].to_contract()
+    assert set(obj) == {"clause_id", "doc_id", "doc_title", "label", "text", "score"}
+
+
+def test_english_question_finds_the_chinese_clause(retriever):
+    r = retriever.search("What financial support can Yuancheng enterprises get for brand building?")
+    assert rank_of(r, "支持企业利用品牌资产质押融资") == 1
+    assert not r.declined
+
+
+def test_traditional_question_finds_simplified_source(retriever):
+    r = retriever.search("源城區如何支持企業利用品牌進行融資？")
+    assert rank_of(r, "支持企业利用品牌资产质押融资") <= 2
+
+
+def test_simplified_question_finds_traditional_source(retriever):
+    r = retriever.search("东莞提升企业质量管理能力由哪个部门负责？")
+    assert r.clauses[0].clause.clause_id == "dongguan-2024-plan/2.5.16"
+
+
+def test_named_place_prefers_its_documents(retriever):
+    r = retriever.search("东莞对工程质量有什么要求？")
+    assert r.preferred_docs == ["dongguan-2023-draft", "dongguan-2024-plan"]
+    assert all(s.clause.doc_id.startswith("dongguan") for s in r.clauses[:3])
+    r = retriever.search("Heyuan Yuancheng quality credit supervision")
+    assert r.clauses[0].clause.doc_id == "yuancheng-plan"
+
+
+def test_draft_wording_prefers_the_draft_and_plain_city_prefers_the_final_plan(retriever):
+    draft = retriever.search("东莞征求意见稿中食品抽检合格率目标是多少？")
+    assert draft.clauses[0].clause.doc_id == "dongguan-2023-draft"
+    final = retriever.search("东莞食品抽检合格率目标是多少？")
+    assert final.clauses[0].clause.doc_id == "dongguan-2024-plan"
+
+
+def test_preference_does_not_hide_other_documents(retriever):
+    r = retriever.search("东莞 惩罚性赔偿制度")  # only the provincial plan talks about it
+    assert rank_of(r, "加强惩罚性赔偿制度建设") is not None
+
+
+def test_a_comparison_puts_both_documents_near_the_top(retriever):
+    r = retriever.search("广东省2017年的制造业质量竞争力指数目标与东莞2025年的目标相比如何？")
+    assert rank_of(r, "制造业质量竞争力指数达到80") <= 5
+    assert rank_of(r, "製造業質量競爭力指數達到94以上") <= 5
+
+
+def test_filters_constrain_results(retriever):
+    only_draft = retriever.search("质量", RetrievalFilters.from_dict({"doc_id": "dongguan-2023-draft"}))
+    assert {s.clause.doc_id for s in only_draft.clauses} == {"dongguan-2023-draft"}
+    no_drafts = retriever.search("东莞征求意见稿", RetrievalFilters(include_drafts=False))
+    assert all(not s.document.is_draft for s in no_drafts.clauses)
+    region = retriever.search("质量", RetrievalFilters.from_dict({"region": ["韶关市"]}))
+    assert {s.clause.doc_id for s in region.clauses} == {"shaoguan-interpretation"}
+    assert len(region.clauses) == 9  # fewer clauses than k exist there
+
+
+def test_unknown_filter_is_an_error():
+    with pytest.raises(ValueError, match="unknown filter"):
+        RetrievalFilters.from_dict({"colour": "red"})
+
+
+def test_split_parts_are_deduplicated(index, embedder, settings):
+    from rag.clauses import split_clause
+    from rag.index import CorpusIndex
+
+    small = replace(settings, max_clause_chars=120)
+    chunks = [ch for c in index.clauses for ch in split_clause(c, small.max_clause_chars)]
+    assert len(chunks) > len(index.clauses)
+    import faiss
+
+    from rag.text import normalize, tokens
+
+    dense = faiss.IndexFlatIP(384)
+    dense.add(embedder.embed_passages([normalize(c.embed_text) for c in chunks]))
+    split_index = CorpusIndex(
+        index.documents,
+        index.clauses,
+        chunks,
+        [tokens(c.embed_text) for c in chunks],
+        dense,
+        index.manifest,
+        index.path,
+    )
+    r = HybridRetriever(index=split_index, embedder=embedder, settings=small).search("广东省产品质量提升目标")
+    ids = [s.clause.clause_id for s in r.clauses]
+    assert len(ids) == len(set(ids)) == 10
+
+
+@pytest.mark.parametrize(
+    ("question", "reason"),
+    [
+        ("深圳市质量强市的奖补标准是多少？", "place:深圳"),
+        ("广东省2030年的制造业产品质量合格率目标是多少？", "number:2030"),
+        ("中国质量奖的奖金是多少？", ""),
+    ],
+)
+def test_uncovered_questions_are_declined_with_a_reason(retriever, question, reason):
+    r = retriever.search(question)
+    assert r.declined
+    assert r.decline_reason.startswith(reason) if reason else r.decline_reason
+
+
+def test_covered_question_is_not_declined(retriever):
+    r = retriever.search("源城区企业的质量创新支出可以享受什么税收优惠？")
+    assert not r.declined and r.decline_reason == ""
+
+
+def test_langchain_interface_goes_through_the_same_search(retriever):
+    docs = retriever.invoke("源城区品牌建设的金融支持")
+    assert len(docs) == 10
+    assert docs[0].metadata["clause_id"] == retriever.search("源城区品牌建设的金融支持").clauses[0].clause.clause_id
