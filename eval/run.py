@@ -15,6 +15,7 @@ import os
 import subprocess
 import sys
 import time
+from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -97,6 +98,8 @@ def run(dataset: Path, out: Path, retrieval_only: bool, limit: int | None, types
     if done:
         print(f"resuming: {len(questions) - len(todo)} of {len(questions)} already done", file=sys.stderr)
     pipeline = AnswerPipeline.from_settings() if todo else None
+    if pipeline is not None and not retrieval_only:
+        pipeline.warm_up()  # load the LLM before timing the first question
     info_path.write_text(
         json.dumps(
             {
@@ -139,6 +142,13 @@ def run(dataset: Path, out: Path, retrieval_only: bool, limit: int | None, types
         "commit": _git_commit(),
         "date": time.strftime("%Y-%m-%d"),
         "overall": rep["overall"],
+        "answer_paths": dict(
+            Counter(
+                (p.get("extra") or {}).get("path", "unknown")
+                for p in done.values()
+                if p["id"] in {q.id for q in questions}
+            )
+        ),
         "by_type": rep["by_type"],
         "questions": [asdict(s) for s in rep["scores"]],
     }
@@ -166,6 +176,13 @@ def render_markdown(
     ]
     for name, row in [("**overall**", result["overall"]), *result["by_type"].items()]:
         lines.append(f"| {name} | " + " | ".join(_fmt(row.get(c)) for c in cols) + " |")
+    paths = result.get("answer_paths") or {}
+    if paths:
+        lines += [
+            "",
+            "Answer paths (how each answer was produced): "
+            + ", ".join(f"{k}: {v}" for k, v in sorted(paths.items(), key=lambda kv: -kv[1])),
+        ]
     by_id = {q.id: q for q in questions}
 
     def badness(s: QuestionScore) -> float:

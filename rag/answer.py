@@ -1,23 +1,64 @@
-"""The one question-answering pipeline: condense follow-up → retrieve → (prompt → generate →
-cite → ground). The UI, the CLI (`python -m rag.ask`) and the evaluation all call
-`AnswerPipeline`, and all get the contract's prediction object from it.
+"""The one question-answering pipeline. The UI, the CLI (`python -m rag.ask`) and the evaluation
+all call `AnswerPipeline`, and all get the contract's prediction object from it:
+
+    check question → condense follow-up → retrieve → decline? → prompt (prompts/*.txt)
+    → generate (rag/llm.py, streamed) → cite → ground → extractive fallback → script
+
+`stream()` yields `Token` events while the model writes, then one `Final` with the finished,
+checked answer (which may differ from the raw tokens: grounding removes unsupported sentences).
 """
 
 from __future__ import annotations
 
 import time
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
+from functools import cache
 from typing import Any
 
-from rag.config import Settings, get_settings
+import yaml
+
+from rag.config import PROJECT_ROOT, Settings, get_settings
 from rag.followup import condense_question, parse_history
+from rag.grounding import (
+    Block,
+    build_blocks,
+    cite_answer,
+    extractive_answer,
+    ground_answer,
+    has_content,
+    is_refusal,
+)
 from rag.index import CorpusIndex, ensure_index
+from rag.llm import ChatBackend, LLMError, make_backend
+from rag.models import ModelError
+from rag.questions import check_question
 from rag.retrieval import HybridRetriever, RetrievalFilters, RetrievalResult
+from rag.text import to_traditional
+
+PROMPTS = PROJECT_ROOT / "prompts"
+RELATED_SHOWN = 3  # nearest clauses named in a decline
+
+
+@cache
+def prompt_file(name: str) -> str:
+    return (PROMPTS / name).read_text(encoding="utf-8")
+
+
+@cache
+def replies() -> dict:
+    return yaml.safe_load(prompt_file("replies.yaml"))
+
+
+def reply(key: str, lang: str, **values: Any) -> str:
+    text = replies()[key]["en" if lang == "english" else "zh"].format(**values)
+    return to_traditional(text) if lang == "traditional" else text
 
 
 @dataclass
 class Prediction:
-    """The prediction object of ../shared/eval-format.md (plus a few diagnostic extras)."""
+    """The prediction object of ../shared/eval-format.md (plus diagnostics under `extra`)."""
 
     id: str
     question: str
@@ -35,13 +76,43 @@ class Prediction:
         return {**d, **({"extra": extra} if extra else {})}
 
 
-class AnswerPipeline:
-    """Holds the index, retriever (and later the generator); safe to share across requests."""
+@dataclass(frozen=True)
+class Token:
+    text: str
 
-    def __init__(self, settings: Settings, index: CorpusIndex, retriever: HybridRetriever) -> None:
+
+@dataclass(frozen=True)
+class Final:
+    prediction: Prediction
+
+
+def citation_object(block: Block) -> dict[str, Any]:
+    """A cited clause: the contract's clause object, plus what a citation card shows."""
+    s = block.scored
+    return {
+        "clause_id": s.clause.clause_id,
+        "doc_id": s.clause.doc_id,
+        "doc_title": s.document.title,
+        "label": s.clause.label,
+        "text": s.clause.text,
+        "responsible": s.clause.responsible,
+        "status": s.document.status,
+        "date": s.document.date,
+        "excerpt": block.excerpt,
+    }
+
+
+class AnswerPipeline:
+    """Index + retriever + generator; shared by every request (generation is serialised)."""
+
+    def __init__(
+        self, settings: Settings, index: CorpusIndex, retriever: HybridRetriever, backend: ChatBackend | None = None
+    ) -> None:
         self.settings = settings
         self.index = index
         self.retriever = retriever
+        self._backend = backend
+        self.paths: Counter[str] = Counter()  # how often each answer path ran (llm, extractive-…, decline-…)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None) -> AnswerPipeline:
@@ -52,14 +123,36 @@ class AnswerPipeline:
         index = ensure_index(settings, embedder=embedder)
         return cls(settings, index, HybridRetriever(index=index, embedder=embedder, settings=settings))
 
-    def retrieve(self, question: str, history: list | None = None, filters: dict | None = None) -> RetrievalResult:
+    def warm_up(self) -> None:
+        """Load the generator and put the fixed system prompt into its cache, so the first user does not wait."""
+        self.retriever.search("质量")
+        messages = [
+            {"role": "system", "content": prompt_file("system.txt").strip()},
+            {"role": "user", "content": "你好"},
+        ]
+        for _ in self.backend.stream(messages, 1, 0.0):
+            pass
+
+    @property
+    def backend(self) -> ChatBackend:
+        if self._backend is None:
+            self._backend = make_backend(self.settings)
+        return self._backend
+
+    # ------------------------------------------------------------------ retrieval
+    def retrieve(
+        self, question: str, history: list | None = None, filters: dict | RetrievalFilters | None = None
+    ) -> RetrievalResult:
         turns = parse_history(history)
         standalone = condense_question(question, turns)
         focus = question if standalone != question else None
-        result = self.retriever.search(standalone, RetrievalFilters.from_dict(filters), focus=focus)
+        if not isinstance(filters, RetrievalFilters):
+            filters = RetrievalFilters.from_dict(filters)
+        result = self.retriever.search(standalone, filters, focus=focus)
         result.extra["standalone_question"] = standalone
         return result
 
+    # ------------------------------------------------------------------ answering
     def predict(
         self,
         question: str,
@@ -68,21 +161,152 @@ class AnswerPipeline:
         qid: str = "",
         retrieval_only: bool = False,
     ) -> Prediction:
-        """One complete answer as the contract's prediction object."""
+        """One complete answer (the last event of `stream`)."""
+        final = None
+        for event in self.stream(question, history, filters, qid, retrieval_only):
+            if isinstance(event, Final):
+                final = event.prediction
+        assert final is not None
+        return final
+
+    def stream(
+        self,
+        question: str,
+        history: list | None = None,
+        filters: dict | None = None,
+        qid: str = "",
+        retrieval_only: bool = False,
+    ) -> Iterator[Token | Final]:
         t0 = time.perf_counter()
         pred = Prediction(id=qid, question=question)
-        result = self.retrieve(question, history, filters)
-        retrieval_s = time.perf_counter() - t0
+        check = check_question(question, self.settings.max_question_chars)
+        lang = check.language
+        pred.extra = {"language": lang, "injection_suspected": check.injection}
+
+        def finish(path: str) -> Final:
+            self.paths[path] += 1
+            pred.extra["path"] = path
+            pred.timings.setdefault("retrieval_s", None)
+            pred.timings.setdefault("first_token_s", None)
+            pred.timings["total_s"] = round(time.perf_counter() - t0, 4)
+            return Final(pred)
+
+        if check.kind in {"empty", "too_long"}:
+            pred.error = "empty question" if check.kind == "empty" else f"question too long ({check.length} characters)"
+            key = "empty" if check.kind == "empty" else "too_long"
+            pred.answer = reply(key, lang, length=check.length, limit=self.settings.max_question_chars)
+            yield finish(f"rejected-{check.kind}")
+            return
+        if check.kind in {"greeting", "off_topic"}:
+            pred.answer = reply("greeting", lang)
+            pred.declined = True
+            yield finish(f"scoped-{check.kind}")
+            return
+
+        try:
+            result = self.retrieve(check.text, history, filters)
+        except ValueError as exc:  # bad history or filters from an API caller
+            pred.error = str(exc)
+            pred.answer = str(exc)
+            yield finish("rejected-input")
+            return
+        pred.timings["retrieval_s"] = round(time.perf_counter() - t0, 4)
         pred.retrieved = [s.to_contract() for s in result.clauses]
-        pred.declined = result.declined
-        pred.timings = {
-            "retrieval_s": round(retrieval_s, 4),
-            "first_token_s": None,
-            "total_s": round(time.perf_counter() - t0, 4),
-        }
-        pred.extra = {
-            "confidence": round(result.confidence, 4),
-            "features": result.features.to_dict(),
-            "standalone_question": result.extra["standalone_question"],
-        }
-        return pred
+        pred.extra.update(
+            confidence=round(result.confidence, 4),
+            features=result.features.to_dict(),
+            standalone_question=result.extra["standalone_question"],
+        )
+        if result.declined:
+            pred.declined = True
+            pred.extra["decline_reason"] = result.decline_reason
+        if retrieval_only:
+            yield finish("retrieval-only")
+            return
+        if result.declined:
+            pred.answer = self._decline_text(result, lang)
+            pred.timings["first_token_s"] = round(time.perf_counter() - t0, 4)
+            yield finish("decline-" + result.decline_reason.split(":")[0])
+            return
+
+        blocks = build_blocks(result.clauses[: self.settings.prompt_k], check.text, self.settings.prompt_chars)
+        messages = self._messages(blocks, check.text, lang)
+        raw = ""
+        try:
+            for piece in self.backend.stream(messages, self.settings.max_new_tokens, self.settings.temperature):
+                if pred.timings.get("first_token_s") is None:
+                    pred.timings["first_token_s"] = round(time.perf_counter() - t0, 4)
+                raw += piece
+                yield Token(piece)
+        except (LLMError, ModelError) as exc:
+            pred.extra["llm_error"] = str(exc)
+        pred.extra["raw_answer"] = raw
+        answer, cited, path = self._postprocess(raw, blocks, check.text, lang)
+        if pred.timings.get("first_token_s") is None:
+            pred.timings["first_token_s"] = round(time.perf_counter() - t0, 4)
+        pred.answer = to_traditional(answer) if lang == "traditional" else answer
+        pred.citations = [citation_object(b) for b in cited]
+        yield finish(path)
+
+    def _messages(self, blocks: list[Block], question: str, lang: str) -> list[dict[str, str]]:
+        lines = []
+        for b in blocks:
+            s = b.scored
+            draft = "（征求意见稿）" if s.document.is_draft else ""
+            lines.append(
+                f"[{b.number}]《{s.document.display_title}》{draft}{s.clause.number}{s.clause.heading}：{b.excerpt}"
+            )
+        language = prompt_file("language_en.txt").strip() if lang == "english" else ""
+        user = prompt_file("user.txt").format(
+            clauses="\n".join(lines), question=question, language_instruction=language
+        )
+        return [
+            {"role": "system", "content": prompt_file("system.txt").strip()},
+            {"role": "user", "content": user.strip()},
+        ]
+
+    def _postprocess(self, raw: str, blocks: list[Block], question: str, lang: str) -> tuple[str, list[Block], str]:
+        """(answer, cited blocks, path) — the model's answer if it survives the checks, else extractive."""
+        english = lang == "english"
+        if not raw.strip():
+            answer, cited = extractive_answer(question, blocks, english)
+            return answer, cited, "extractive-empty"
+        if is_refusal(raw):
+            answer, cited = extractive_answer(question, blocks, english)
+            return answer, cited, "extractive-refusal"
+        answer, cited = cite_answer(raw, blocks, similarity=self._similarity, question=question)
+        if not cited:
+            answer, cited = extractive_answer(question, blocks, english)
+            return answer, cited, "extractive-uncited"
+        grounded, removed = ground_answer(answer, cited)
+        if not has_content(grounded):
+            answer, cited = extractive_answer(question, blocks, english)
+            return answer, cited, "extractive-ungrounded"
+        if removed:  # renumbering again drops citations of removed sentences
+            grounded, cited = cite_answer(grounded, [Block(i, b.scored, b.excerpt) for i, b in enumerate(cited, 1)])
+            return grounded, cited, "llm-trimmed"
+        return grounded, cited, "llm"
+
+    def _similarity(self, answer: str, texts: list[str]) -> list[float]:
+        embedder = self.retriever.embedder
+        a = embedder.embed_query(answer)
+        return [float(v @ a) for v in embedder.embed_passages(texts)]
+
+    def _decline_text(self, result: RetrievalResult, lang: str) -> str:
+        kind, _, value = result.decline_reason.partition(":")
+        if kind == "place":
+            regions = "、".join(dict.fromkeys(d.region for d in self.index.documents.values()))
+            if lang == "english":
+                regions = "Guangdong province, Dongguan, Shaoguan and Heyuan's Yuancheng district"
+            text = reply("decline_place", lang, regions=regions, place=value)
+        elif kind == "number":
+            text = reply("decline_number", lang, number=value)
+        elif kind == "answer-type":
+            what = replies()["what"][value]["en" if lang == "english" else "zh"]
+            text = reply("decline_answer_type", lang, what=what)
+        else:
+            text = reply("decline", lang)
+        related = [s.clause.label for s in result.clauses[:RELATED_SHOWN] if s.score > 0]
+        if related and kind != "place":
+            text += "\n" + reply("related", lang) + "\n" + "\n".join(f"- {label}" for label in related)
+        return text

@@ -22,9 +22,12 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from rag.documents import Document, DocumentInfo
+from rag.tags import tag_clause
 from rag.text import normalize
 
-CHUNKER_VERSION = "clauses-1"  # bump when parsing or splitting changes (index manifest records it)
+CHUNKER_VERSION = (
+    "clauses-2"  # 2: policy-finder tags  # bump when parsing or splitting changes (index manifest records it)
+)
 
 CN_DIGITS = {"零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
 NUMBERING = {
@@ -284,6 +287,7 @@ class _Builder:
         by_id = {c.clause_id: c for c in self.clauses}
         for c in self.clauses:
             c.responsible, c.lead = parse_responsible(c.text)
+            c.tags = tag_clause(c.text, c.responsible)
             if c.kind == "preamble":
                 c.label = f"{short} 前言{c.clause_id.rsplit('pre', 1)[1]}"
                 continue

