@@ -29,6 +29,8 @@ from rag.grounding import (
     ground_answer,
     has_content,
     is_refusal,
+    misses_answer_type,
+    prompt_lines,
 )
 from rag.index import CorpusIndex, ensure_index
 from rag.llm import ChatBackend, LLMError, make_backend
@@ -229,7 +231,10 @@ class AnswerPipeline:
             yield finish("decline-" + result.decline_reason.split(":")[0])
             return
 
-        blocks = build_blocks(result.clauses[: self.settings.prompt_k], check.text, self.settings.prompt_chars)
+        query = result.normalized_query  # for English: expanded with the plans' Chinese terms
+        blocks = build_blocks(
+            result.clauses[: self.settings.prompt_k], query, self.settings.prompt_chars, self._parent_text
+        )
         messages = self._messages(blocks, check.text, lang)
         raw = ""
         try:
@@ -241,7 +246,7 @@ class AnswerPipeline:
         except (LLMError, ModelError) as exc:
             pred.extra["llm_error"] = str(exc)
         pred.extra["raw_answer"] = raw
-        answer, cited, path = self._postprocess(raw, blocks, check.text, lang)
+        answer, cited, path = self._postprocess(raw, blocks, check.text, query, lang)
         if pred.timings.get("first_token_s") is None:
             pred.timings["first_token_s"] = round(time.perf_counter() - t0, 4)
         pred.answer = to_traditional(answer) if lang == "traditional" else answer
@@ -249,41 +254,51 @@ class AnswerPipeline:
         yield finish(path)
 
     def _messages(self, blocks: list[Block], question: str, lang: str) -> list[dict[str, str]]:
-        lines = []
-        for b in blocks:
-            s = b.scored
-            draft = "（征求意见稿）" if s.document.is_draft else ""
-            lines.append(
-                f"[{b.number}]《{s.document.display_title}》{draft}{s.clause.number}{s.clause.heading}：{b.excerpt}"
-            )
         language = prompt_file("language_en.txt").strip() if lang == "english" else ""
         user = prompt_file("user.txt").format(
-            clauses="\n".join(lines), question=question, language_instruction=language
+            clauses="\n".join(prompt_lines(blocks, question)), question=question, language_instruction=language
         )
         return [
             {"role": "system", "content": prompt_file("system.txt").strip()},
             {"role": "user", "content": user.strip()},
         ]
 
-    def _postprocess(self, raw: str, blocks: list[Block], question: str, lang: str) -> tuple[str, list[Block], str]:
+    def _parent_text(self, scored) -> str:
+        """Text of the clauses above this one (a goal bullet's year stands in its parent)."""
+        texts, cid = [], scored.clause.clause_id
+        while "." in cid.split("/", 1)[-1]:
+            cid = cid.rsplit(".", 1)[0]
+            parent = self.index.clause_by_id.get(cid)
+            if parent:
+                texts.append(parent.text)
+        return "\n".join(texts)
+
+    def _postprocess(
+        self, raw: str, blocks: list[Block], question: str, query: str, lang: str
+    ) -> tuple[str, list[Block], str]:
         """(answer, cited blocks, path) — the model's answer if it survives the checks, else extractive."""
         english = lang == "english"
+
+        def fallback(why: str) -> tuple[str, list[Block], str]:
+            answer, cited = extractive_answer(question, query, blocks, english)
+            return answer, cited, f"extractive-{why}"
+
         if not raw.strip():
-            answer, cited = extractive_answer(question, blocks, english)
-            return answer, cited, "extractive-empty"
+            return fallback("empty")
         if is_refusal(raw):
-            answer, cited = extractive_answer(question, blocks, english)
-            return answer, cited, "extractive-refusal"
+            return fallback("refusal")
         answer, cited = cite_answer(raw, blocks, similarity=self._similarity, question=question)
         if not cited:
-            answer, cited = extractive_answer(question, blocks, english)
-            return answer, cited, "extractive-uncited"
+            return fallback("uncited")
         grounded, removed = ground_answer(answer, cited)
-        if not has_content(grounded):
-            answer, cited = extractive_answer(question, blocks, english)
-            return answer, cited, "extractive-ungrounded"
+        if not has_content(grounded, question):
+            return fallback("ungrounded" if removed else "no-content")
+        if misses_answer_type(question, grounded):
+            return fallback("no-figure")
         if removed:  # renumbering again drops citations of removed sentences
-            grounded, cited = cite_answer(grounded, [Block(i, b.scored, b.excerpt) for i, b in enumerate(cited, 1)])
+            grounded, cited = cite_answer(
+                grounded, [Block(i, b.scored, b.excerpt, b.context) for i, b in enumerate(cited, 1)]
+            )
             return grounded, cited, "llm-trimmed"
         return grounded, cited, "llm"
 

@@ -54,7 +54,7 @@ class Settings:
     openai_model: str = "qwen2.5-coder-1.5b-instruct"  # RAG_OPENAI_MODEL
     openai_api_key: str = field(default="", repr=False)  # RAG_OPENAI_API_KEY: sent as a Bearer token, never logged
     openai_timeout: float = 120.0  # RAG_OPENAI_TIMEOUT: seconds
-    prompt_chars: int = 420  # RAG_PROMPT_CHARS: clause excerpt characters in a prompt (~100 tok/s to process)
+    prompt_chars: int = 360  # RAG_PROMPT_CHARS: clause excerpt characters in a prompt (~100 tok/s to process)
     # --- retrieval ---
     top_k: int = 10  # RAG_TOP_K: clauses returned by the retriever (and into eval reports)
     prompt_k: int = 4  # RAG_PROMPT_K: clauses put into the LLM prompt

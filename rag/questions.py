@@ -15,15 +15,19 @@ from dataclasses import dataclass
 
 from rag.text import script_of
 
-CONTROL_TOKENS = re.compile(r"<\|[^|>]{1,40}\|>|\[/?INST\]|<</?SYS>>|</?s>|</?(?:system|assistant|user)>", re.I)
+CONTROL_TOKENS = re.compile(
+    r"<\|[^|>]{1,40}\|>\s*(?:system|user|assistant)?|\[/?INST\]|<</?SYS>>|</?s>|</?(?:system|assistant|user)>", re.I
+)
 ROLE_PREFIX = re.compile(r"(?im)^\s*(?:system|assistant|系统|系統|助手)\s*[:：]")
 INJECTION = re.compile(
     r"(忽略|无视|無視|忘记|忘記|不要遵守|跳过)(以上|之前|前面|上述|所有|全部)?的?(指令|指示|规则|規則|设定|要求|提示)"
     r"|ignore (?:all |the )?(?:previous|above|prior) (?:instructions|rules|prompts?)"
     r"|disregard (?:all |the )?(?:previous|above) |you are now |act as |pretend to be "
+    r"|你现在是|你現在是|扮演|假装你是|假裝你是"
     r"|(?:显示|告诉我|输出|打印|重复)(?:你的)?(?:系统)?提示(?:词)?|system prompt",
     re.IGNORECASE,
 )
+SEGMENT = re.compile(r"[，。！？；,!?;\n]+|\.\s")
 GREETING = re.compile(
     r"^(你好|您好|嗨|哈喽|早上好|下午好|晚上好|谢谢|謝謝|多谢|再见|再見|你是谁|你是誰|你能做什么|你会什么|"
     r"hi|hello|hey|thanks|thank you|bye|who are you|what can you do)[\s!！。.?？~～,，]*$",
@@ -52,8 +56,10 @@ def check_question(raw: str, max_chars: int) -> QuestionCheck:
     if GREETING.match(text):
         return QuestionCheck("greeting", text, language)
     injection = bool(CONTROL_TOKENS.search(text) or ROLE_PREFIX.search(text) or INJECTION.search(text))
-    cleaned = ROLE_PREFIX.sub(" ", CONTROL_TOKENS.sub(" ", text))
-    cleaned = INJECTION.sub(" ", cleaned)
+    cleaned = ROLE_PREFIX.sub(" ", CONTROL_TOKENS.sub("。", text))
+    # drop every sentence segment that carries an instruction to the model; keep the real question
+    segments = [seg for seg in SEGMENT.split(cleaned) if seg.strip() and not INJECTION.search(seg)]
+    cleaned = "，".join(seg.strip() for seg in segments) if injection else cleaned
     cleaned = re.sub(r"\s+", " ", cleaned).strip(" ，,。.;；:")
     if not re.search(r"[\w\u4e00-\u9fff]", cleaned):
         cleaned = ""

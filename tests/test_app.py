@@ -30,7 +30,7 @@ def server(tmp_path_factory, pipeline):  # `pipeline` makes sure the index exist
     port = free_port()
     logs = tmp_path_factory.mktemp("server")
     env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "RAG_FEEDBACK_LOG": str(logs / "feedback.jsonl")}
-    out = open(logs / "server.log", "w")
+    out = open(logs / "server.log", "w")  # noqa: SIM115 (closed when the server stops)
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env, stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}/"
     deadline = time.time() + 180
@@ -71,10 +71,16 @@ def test_ask_endpoint_returns_the_contract_prediction(client):
 
 
 def test_ask_endpoint_uses_history_and_filters(client):
-    history = [{"role": "user", "content": "东莞2024年方案要设立多少名首席质量官？"},
-               {"role": "assistant", "content": "到2025年设立10000名以上首席质量官。[1]"}]
-    pred = client.predict(question="那征求意见稿是怎么要求的？", history=history,
-                          filters={"doc_id": "dongguan-2023-draft"}, api_name="/ask")
+    history = [
+        {"role": "user", "content": "东莞2024年方案要设立多少名首席质量官？"},
+        {"role": "assistant", "content": "到2025年设立10000名以上首席质量官。[1]"},
+    ]
+    pred = client.predict(
+        question="那征求意见稿是怎么要求的？",
+        history=history,
+        filters={"doc_id": "dongguan-2023-draft"},
+        api_name="/ask",
+    )
     assert all(c["doc_id"] == "dongguan-2023-draft" for c in pred["retrieved"])
     assert "首席质量官" in json.dumps(pred["citations"], ensure_ascii=False)
 
@@ -99,8 +105,14 @@ def browser():
     with sync_playwright() as p:
         b = p.chromium.launch(
             executable_path=executable,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield b
         b.close()
