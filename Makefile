@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test test-fast lint bench eval eval-retrieval index clean browser
+.PHONY: setup run test test-fast lint bench bench-load eval eval-retrieval index clean browser
 
 setup: $(STAMP)
 	@$(PY) -m rag.models
@@ -52,6 +52,11 @@ lint: $(STAMP)
 bench: index
 	$(PY) -m bench.models
 	$(PY) -m bench.retrieval
+	$(PY) -m bench.followup
+
+# 16 concurrent clients x 3 questions against a server on 127.0.0.1 (several minutes)
+bench-load: index
+	$(PY) -m bench.load
 
 eval-retrieval: index
 	$(PY) -m eval.run --dataset eval/datasets/dev.jsonl --out eval/runs/dev-retrieval --retrieval-only

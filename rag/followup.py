@@ -60,6 +60,17 @@ def is_followup(question: str) -> bool:
     return bool(FOLLOWUP_START.match(q) or FOLLOWUP_WORDS.search(q) or len(q) < STANDALONE_MIN_CHARS)
 
 
+def condense_with_llm(question: str, history: list[Turn], backend, template: str, max_tokens: int = 60) -> str:
+    """The LLM rewrite (measured against the cheap method by `python -m bench.followup`)."""
+    if not history:
+        return question
+    lines = "\n".join(f"{'用户' if t.role == 'user' else '助手'}：{t.content}" for t in history[-4:])
+    prompt = template.format(history=lines, question=question)
+    out = "".join(backend.stream([{"role": "user", "content": prompt}], max_tokens, 0.0)).strip()
+    out = out.splitlines()[0].strip() if out else ""
+    return out or question
+
+
 def condense_question(question: str, history: list[Turn]) -> str:
     """Standalone form of `question` given earlier turns (unchanged when it already stands alone)."""
     previous = [t.content for t in history if t.role == "user" and t.content.strip()]

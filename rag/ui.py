@@ -472,6 +472,13 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _warm_up(pipeline: AnswerPipeline) -> None:
+    try:
+        pipeline.warm_up()
+    except Exception as exc:  # answers still work (extractive) when the generator cannot load
+        print(f"warning: the language model did not load ({exc}); answers will quote clauses instead", file=sys.stderr)
+
+
 def launch(settings: Settings | None = None, pipeline: AnswerPipeline | None = None, block: bool = True):
     settings = settings or get_settings()
     auth = tuple(settings.auth.split(":", 1)) if settings.auth else None
@@ -481,7 +488,7 @@ def launch(settings: Settings | None = None, pipeline: AnswerPipeline | None = N
             "(or RAG_ALLOW_NO_AUTH=1 if something in front of it already authenticates)"
         )
     pipeline = pipeline or AnswerPipeline.from_settings(settings)
-    threading.Thread(target=pipeline.warm_up, daemon=True).start()  # the page is served while the LLM loads
+    threading.Thread(target=_warm_up, args=(pipeline,), daemon=True).start()  # the page is served while the LLM loads
     demo = build_app(pipeline, settings)
     demo.queue(default_concurrency_limit=1, max_size=settings.queue_size)
     print(f"serving on http://{settings.host}:{settings.port}", file=sys.stderr)

@@ -4,61 +4,11 @@ real browser (Debian's chromium through Playwright). Screenshots go to test-outp
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 
 import pytest
 
-from rag.config import PROJECT_ROOT
-
 pytestmark = pytest.mark.slow  # the server loads the real LLM
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, pipeline):  # `pipeline` makes sure the index exists first
-    port = free_port()
-    logs = tmp_path_factory.mktemp("server")
-    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "RAG_FEEDBACK_LOG": str(logs / "feedback.jsonl")}
-    out = open(logs / "server.log", "w")  # noqa: SIM115 (closed when the server stops)
-    proc = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env, stdout=out, stderr=out)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 180
-    while time.time() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError((logs / "server.log").read_text())
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            break
-        except OSError:
-            time.sleep(1)
-    else:
-        proc.kill()
-        raise RuntimeError("server did not start: " + (logs / "server.log").read_text()[-2000:])
-    yield {"url": url, "logs": logs}
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-    out.close()
-
-
-@pytest.fixture(scope="module")
-def client(server):
-    from gradio_client import Client
-
-    return Client(server["url"], verbose=False)
 
 
 def test_ask_endpoint_returns_the_contract_prediction(client):

@@ -109,3 +109,14 @@ def test_per_type_breakdown():
 def test_malformed_questions_are_rejected(bad):
     with pytest.raises(ValueError):
         Question.from_dict(bad)
+
+
+def test_compare_prints_deltas_between_two_runs():
+    from eval.compare import compare
+
+    a = {"overall": {"hit@5": 0.9, "false_decline_rate": 0.1}, "by_type": {"x": {"hit@5": 0.5}}}
+    b = {"overall": {"hit@5": 0.95, "false_decline_rate": 0.05}, "by_type": {"x": {"hit@5": 0.4}}}
+    out = compare(a, b)
+    assert "hit@5                   0.900 →    0.950  +0.050 ▲" in out
+    assert "false_decline_rate      0.100 →    0.050  -0.050 ▲" in out
+    assert "0.500 →    0.400  -0.100 ▼" in out
