@@ -33,10 +33,10 @@ run: index
 # and CJK fonts so pages render Chinese and tests can make a real Chinese PDF.
 CJK_FONT := /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
 browser:
-	@if ! command -v chromium >/dev/null 2>&1 || [ ! -f $(CJK_FONT) ]; then \
+	@if ! command -v chromium >/dev/null 2>&1 || [ ! -f $(CJK_FONT) ] || ! fc-list | grep -qi emoji; then \
 		echo "installing Debian chromium and CJK fonts for the browser and document tests…"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			chromium chromium-driver fonts-droid-fallback fonts-wqy-zenhei >/dev/null; \
+			chromium chromium-driver fonts-droid-fallback fonts-wqy-zenhei fonts-noto-color-emoji >/dev/null; \
 	fi
 
 test: setup browser

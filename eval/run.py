@@ -144,7 +144,7 @@ def run(dataset: Path, out: Path, retrieval_only: bool, limit: int | None, types
         "overall": rep["overall"],
         "answer_paths": dict(
             Counter(
-                (p.get("extra") or {}).get("path", "unknown")
+                (p.get("extra") or {}).get("route", "unknown")
                 for p in done.values()
                 if p["id"] in {q.id for q in questions}
             )

@@ -187,7 +187,7 @@ class AnswerPipeline:
 
         def finish(path: str) -> Final:
             self.paths[path] += 1
-            pred.extra["path"] = path
+            pred.extra["route"] = path  # not "path": API clients read a "path" key as a file
             pred.timings.setdefault("retrieval_s", None)
             pred.timings.setdefault("first_token_s", None)
             pred.timings["total_s"] = round(time.perf_counter() - t0, 4)

@@ -65,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"[{n}] {c['label']}{draft}{who}\n    {c['text'][:300]}{'…' if len(c['text']) > 300 else ''}")
     t = final.timings
     print(
-        f"\n({final.extra.get('path')}; first token {t.get('first_token_s')}s, total {t.get('total_s')}s)",
+        f"\n({final.extra.get('route')}; first token {t.get('first_token_s')}s, total {t.get('total_s')}s)",
         file=sys.stderr,
     )
     return 0 if final.error is None else 1

@@ -38,6 +38,17 @@ SECTOR_TAGS = tuple(SECTORS)
 NEED_TAGS = (*NEEDS, CONTACT)
 
 
+def matching_sentence(text: str, tag: str) -> str:
+    """The first sentence of `text` that earned it `tag` ("" when none does)."""
+    pattern = _SECTORS.get(tag) or _NEEDS.get(tag) or (CONTACT_WORDS if tag == CONTACT else None)
+    if pattern is None:
+        return ""
+    for sentence in re.split(r"(?<=[。；;！？])|\n", normalize(text)):
+        if pattern.search(sentence):
+            return sentence.strip()
+    return ""
+
+
 def tag_clause(text: str, responsible: list[str]) -> list[str]:
     """Sector and need tags of one clause ("联系部门" when it names responsible units or contacts)."""
     norm = normalize(text)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import ipaddress
+import re
 import sys
 import threading
 from pathlib import Path
@@ -23,14 +24,14 @@ from rag.config import Settings, get_settings
 from rag.feedback import FeedbackLog
 from rag.grounding import overlap
 from rag.retrieval import RetrievalFilters
-from rag.tags import NEED_TAGS, SECTOR_TAGS
+from rag.tags import NEED_TAGS, SECTOR_TAGS, matching_sentence
 from rag.text import match_key, normalize, to_simplified, to_traditional
 
 TITLE = "广东质量强省 · 强市政策问答"
 ALL = "全部"
 SIMPLIFIED, TRADITIONAL = "简体", "繁體"
 FINDER_COLUMNS = ["文件", "条款", "要点", "责任部门", "条款编号"]
-GIST_CHARS = 48
+GIST_CHARS = 60
 ENTERPRISE_EXAMPLES = [
     "源城区的企业参与品牌建设有什么金融支持？",
     "企业的质量创新支出可以享受什么税收优惠？",
@@ -44,6 +45,9 @@ CITIZEN_EXAMPLES = [
     "东莞征求意见稿和正式方案的食品抽检合格率目标有何不同？",
     "东莞征求意见稿的意见反馈联系人是谁？",
 ]
+SCROLL_TO_FOCUS = (
+    "() => setTimeout(() => document.querySelector('#doc-view .focus')?.scrollIntoView({block: 'center'}), 400)"
+)
 CSS = """
 .gradio-container {max-width: 1280px !important; margin: auto;}
 #app-header h1 {margin-bottom: 0.2em;}
@@ -172,15 +176,18 @@ class ChatApp:
         return [], [], "", None
 
     def restyle(self, chat, mode):
+        """Re-render the conversation in the chosen script (answers and card titles; quoted clause
+        text keeps the script of its source document)."""
+        convert = to_traditional if mode == TRADITIONAL else to_simplified
         converted = []
         for m in chat or []:
             m = dict(m)
-            if m["role"] == "assistant" and not m.get("metadata"):
-                m["content"] = display(to_simplified(m["content"]) if mode == SIMPLIFIED else m["content"], mode)
-            elif m.get("metadata"):
-                meta = dict(m["metadata"])
-                meta["title"] = to_traditional(meta["title"]) if mode == TRADITIONAL else to_simplified(meta["title"])
+            meta = dict(m.get("metadata") or {})
+            if meta.get("title"):
+                meta["title"] = convert(meta["title"])
                 m["metadata"] = meta
+            elif m.get("role") == "assistant":
+                m["content"] = _convert_content(m.get("content"), convert)
             converted.append(m)
         return converted
 
@@ -226,7 +233,7 @@ class ChatApp:
                 [
                     info.display_title + ("（征求意见稿）" if info.is_draft else ""),
                     c.label.split(" ", 1)[-1],
-                    gist(c),
+                    gist(c, need, key),
                     "、".join(c.responsible),
                     c.clause_id,
                 ]
@@ -282,11 +289,28 @@ class ChatApp:
         return '<div class="doc-tree">' + "".join(head) + "".join(body) + "</div>"
 
 
-def gist(clause: Clause) -> str:
-    if clause.heading:
-        return clause.heading
-    text = normalize(clause.text).split("。")[0]
-    return text[:GIST_CHARS] + ("…" if len(text) > GIST_CHARS else "")
+def _convert_content(content, convert):
+    """Apply `convert` to a chat message's text, whether a string or Gradio's list of parts."""
+    if isinstance(content, str):
+        return convert(content)
+    if isinstance(content, list):
+        return [
+            {**part, "text": convert(part["text"])} if isinstance(part, dict) and "text" in part else part
+            for part in content
+        ]
+    return content
+
+
+def gist(clause: Clause, need: str = ALL, key: str = "") -> str:
+    """One line for the finder: the sentence that matched the keyword or the need, else the heading."""
+    text = normalize(clause.text)
+    sentence = ""
+    if key:
+        sentence = next((x for x in re.split(r"(?<=[。；;])", text) if key in match_key(x)), "")
+    if not sentence and need != ALL:
+        sentence = matching_sentence(clause.text, need)
+    sentence = sentence or clause.heading or text.split("。")[0]
+    return sentence[:GIST_CHARS] + ("…" if len(sentence) > GIST_CHARS else "")
 
 
 def clause_html(c: Clause, key: str, focus: str) -> str:
@@ -448,7 +472,7 @@ def build_app(pipeline: AnswerPipeline, settings: Settings | None = None) -> gr.
             api_visibility="private",
             concurrency_limit=8,
             concurrency_id="browse",
-        )
+        ).then(None, None, None, js=SCROLL_TO_FOCUS, api_visibility="private")
         for trigger in (doc_pick.change, doc_query.submit):
             trigger(
                 app.render_document,

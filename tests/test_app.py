@@ -83,9 +83,7 @@ def test_chat_streams_a_cited_answer_and_toggles_script(browser, server, output_
     page.click("#send-btn")
     # a streamed answer appears, then the citation cards (collapsible messages titled [n] …)
     page.wait_for_selector("text=[1] 源城区质量强区方案", timeout=120_000)
-    bot_text = page.inner_text("#component-0 .gradio-container") if page.query_selector("#component-0") else ""
-    body = page.inner_text("body")
-    assert "质押融资" in body or "融资" in body, bot_text
+    assert "融资" in page.inner_text("body")
     page.screenshot(path=str(output_dir / "02-answer-1280.png"), full_page=True)
     page.get_by_text("[1] 源城区质量强区方案").first.click()  # expand the first card
     page.wait_for_timeout(500)
@@ -123,14 +121,11 @@ def test_policy_finder_and_document_browser(browser, server, output_dir):
     page = open_page(browser, server["url"], 1280, 800)
     page.get_by_role("tab", name="🔎 政策查找").click()
     page.wait_for_selector("#finder-table", timeout=10_000)
-    page.get_by_label("地区").first.click()
-    page.wait_for_timeout(300)
-    page.keyboard.press("Escape")
     page.click("#finder-go")
-    page.wait_for_selector("text=条 。", timeout=10_000) if False else page.wait_for_timeout(1500)
-    assert "质押融资" in page.inner_text("#finder-table") or "融资" in page.inner_text("#finder-table")
+    page.wait_for_selector("text=点击一行可在", timeout=15_000)  # the count line under the table
+    assert "融资" in page.inner_text("#finder-table")
     page.screenshot(path=str(output_dir / "06-finder-1280.png"), full_page=True)
-    page.locator("#finder-table tbody tr").first.locator("td").nth(1).click()
+    page.locator("#finder-table").get_by_text("8.加强企业质量能力建设").first.click()
     page.wait_for_selector("#doc-view .clause.focus", timeout=15_000)
     page.screenshot(path=str(output_dir / "07-document-focus-1280.png"), full_page=True)
     page.fill("#doc-search input, #doc-search textarea", "质押融资")

@@ -36,7 +36,7 @@ def test_streaming_yields_tokens_then_the_final_answer(pipeline):
 def test_out_of_scope_question_is_declined_without_the_llm(pipeline):
     pred = pipeline.predict("深圳市质量强市的奖补标准是多少？")
     assert pred.declined and pred.citations == [] and "深圳" in pred.answer
-    assert pred.extra["path"] == "decline-place"
+    assert pred.extra["route"] == "decline-place"
 
 
 def test_traditional_in_traditional_out(pipeline):
@@ -124,7 +124,7 @@ def test_openai_compatible_backend_against_llama_cpp_server(settings, pipeline, 
         pred = over_http.predict("广东省行动计划中提升工程质量由哪个部门牵头？")
         assert over_http.backend.name == "openai"
         assert (
-            "住房城乡建设厅" in pred.answer and pred.citations and pred.extra["path"].startswith(("llm", "extractive"))
+            "住房城乡建设厅" in pred.answer and pred.citations and pred.extra["route"].startswith(("llm", "extractive"))
         )
         assert "llm_error" not in pred.extra
     finally:
@@ -139,4 +139,4 @@ def test_unreachable_inference_server_still_gets_an_answer(settings, pipeline):
         "源城区企业质量创新支出享受什么税收优惠？"
     )
     assert "cannot reach the inference server" in pred.extra["llm_error"]
-    assert pred.extra["path"] == "extractive-empty" and "加计扣除" in pred.answer
+    assert pred.extra["route"] == "extractive-empty" and "加计扣除" in pred.answer
