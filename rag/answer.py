@@ -246,6 +246,13 @@ class AnswerPipeline:
         except (LLMError, ModelError) as exc:
             pred.extra["llm_error"] = str(exc)
         pred.extra["raw_answer"] = raw
+        if is_refusal(raw) and result.confidence < self.settings.second_opinion_below:
+            # retrieval was only marginally sure and the model, reading the clauses, finds no answer
+            pred.declined = True
+            pred.extra["decline_reason"] = "model-refusal"
+            pred.answer = self._decline_text(result, lang)
+            yield finish("decline-model-refusal")
+            return
         answer, cited, path = self._postprocess(raw, blocks, check.text, query, lang)
         if pred.timings.get("first_token_s") is None:
             pred.timings["first_token_s"] = round(time.perf_counter() - t0, 4)

@@ -18,8 +18,10 @@ eval.calibrate`, weights and threshold in `rag/confidence.json`, plain JSON):
 - `dense_margin`: how far it stands above the query's median cosine (a query-specific baseline);
 - `coverage`: the IDF-weighted share of the question's topic words found in the top three
   clauses (NaN for questions without Chinese words: `no_cjk` carries that case);
-- `missing_rarity`: how rare the rarest topic word missing from those clauses is (1.0 = a word
-  the corpus never uses, like 保费 or 组长).
+- `missing_rarity`: for the topic words missing from those clauses, how rare each is in the plans
+  times how specific it is in general Chinese (jieba's word frequencies), at most: a word the plans
+  never use and everyday language rarely uses (保费, 组长) scores high; a paraphrase word (打算,
+  希望, 遵守) scores low however absent it is from the plans.
 """
 
 from __future__ import annotations

@@ -67,6 +67,7 @@ class Settings:
     heading_only_factor: float = 0.3  # RAG_HEADING_ONLY_FACTOR: score factor for clauses that are only a title
     draft_factor: float = 0.85  # RAG_DRAFT_FACTOR: score factor for drafts unless the question asks for one
     compare_slots: int = 3  # RAG_COMPARE_SLOTS: best clauses per document put first for a comparison
+    second_opinion_below: float = 0.6  # RAG_SECOND_OPINION_BELOW: under this confidence, a model refusal declines
     decline_threshold: float = -1.0  # RAG_DECLINE_THRESHOLD: confidence below this = not covered (<0: calibrated)
     max_clause_chars: int = 800  # RAG_MAX_CLAUSE_CHARS: longer clauses are split at sentences
     # --- web app ---

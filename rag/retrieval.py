@@ -25,7 +25,7 @@ from rag.config import Settings, get_settings
 from rag.documents import DocumentInfo
 from rag.glossary import chinese_terms
 from rag.index import CorpusIndex
-from rag.text import normalize, script_of, tokens
+from rag.text import normalize, script_of, specificity, tokens
 
 # English names of places, so that "Dongguan" prefers Dongguan's documents like "东莞" does.
 ENGLISH_PLACES = {
@@ -94,6 +94,8 @@ ANSWER_TYPES = {
         re.compile(r"(?:19|20)\d\d\s*年"),
     ),
 }
+QUANTITY_UNIT = re.compile(r"(?:多少|几)\s*(万元|亿元|元|钱|家|项|个|名|人|件|条|倍|%|百分点)")
+UNIT_ALIASES = {"钱": "元|万元|亿元", "元": "元|万元|亿元", "%": "%|％", "人": "人|名"}
 NUMBER = re.compile(r"(?<![A-Za-z\d.])\d+(?:\.\d+)?(?![A-Za-z\d])")  # not "PM2.5", "5G", "3D"
 YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
 
@@ -403,10 +405,11 @@ class HybridRetriever(BaseRetriever):
                 return t in top_text or (len(t) > 2 and t[-1] in "省市区县" and t[:-1] in top_text)
 
             weights = {t: self._idf.get(t, self._max_idf) for t in cjk_tokens}
-            missing = [w for t, w in weights.items() if not present(t)]
+            missing = [t for t in weights if not present(t)]
             total = sum(weights.values())
-            coverage = 1.0 - sum(missing) / total if total else 0.0
-            missing_rarity = max(missing, default=0.0) / self._max_idf
+            coverage = 1.0 - sum(weights[t] for t in missing) / total if total else 0.0
+            # rare in the plans AND specific in general Chinese: 保费, 组长 — not paraphrase words like 打算
+            missing_rarity = max((weights[t] / self._max_idf * specificity(t) for t in missing), default=0.0)
         unmet = next(
             (
                 kind
@@ -415,6 +418,11 @@ class HybridRetriever(BaseRetriever):
             ),
             "",
         )
+        unit = QUANTITY_UNIT.search(qnorm)
+        if not unmet and unit:  # "多少万元" needs an amount in 万元, not just any number
+            wanted = UNIT_ALIASES.get(unit.group(1), unit.group(1))
+            if not any(re.search(rf"\d\s*(?:{wanted})", t) for t in top3):
+                unmet = "quantity"
         return QueryFeatures(
             top_dense=top_dense,
             dense_margin=margin,

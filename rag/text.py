@@ -7,6 +7,7 @@ lower-casing (`match_key` adds those); retrieval and matching must both go throu
 from __future__ import annotations
 
 import logging
+import math
 import re
 import unicodedata
 from functools import lru_cache
@@ -69,6 +70,23 @@ def tokens(text: str) -> list[str]:
             continue
         out.append(tok)
     return out
+
+
+GENERAL_COMMON = -3.5  # log10 share in general Chinese at or above which a word is everyday language
+GENERAL_RARE = -6.5  # … at or below which it is a specialist term
+
+
+@lru_cache(maxsize=20000)
+def specificity(word: str) -> float:
+    """0 for everyday words (希望, 打算, 方式), up to 1 for specialist ones (保费, 资格证), from
+    jieba's general-language frequencies. Words jieba does not know count as half specific."""
+    dt = jieba.dt
+    dt.check_initialized()
+    freq = dt.FREQ.get(word, 0)
+    if not freq:
+        return 0.5
+    log_share = math.log10(freq / dt.total)
+    return min(1.0, max(0.0, (GENERAL_COMMON - log_share) / (GENERAL_COMMON - GENERAL_RARE)))
 
 
 def script_of(text: str) -> str:
