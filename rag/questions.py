@@ -27,6 +27,10 @@ INJECTION = re.compile(
     r"|(?:显示|告诉我|输出|打印|重复)(?:你的)?(?:系统)?提示(?:词)?|system prompt",
     re.IGNORECASE,
 )
+QUESTION_MARKER = re.compile(
+    r"什么|多少|哪|吗|如何|怎么|怎样|是否|有没有|谁|几|呢|\b(?:what|which|how|who|when|where|why|is|are|does|do)\b",
+    re.IGNORECASE,
+)
 SEGMENT = re.compile(r"[，。！？；,!?;\n]+|\.\s")
 GREETING = re.compile(
     r"^(你好|您好|嗨|哈喽|早上好|下午好|晚上好|谢谢|謝謝|多谢|再见|再見|你是谁|你是誰|你能做什么|你会什么|"
@@ -59,6 +63,8 @@ def check_question(raw: str, max_chars: int) -> QuestionCheck:
     cleaned = ROLE_PREFIX.sub(" ", CONTROL_TOKENS.sub("。", text))
     # drop every sentence segment that carries an instruction to the model; keep the real question
     segments = [seg for seg in SEGMENT.split(cleaned) if seg.strip() and not INJECTION.search(seg)]
+    asking = [seg for seg in segments if QUESTION_MARKER.search(seg)]
+    segments = asking or segments  # after an injection, its payload ("写一首诗") is not the question
     cleaned = "，".join(seg.strip() for seg in segments) if injection else cleaned
     cleaned = re.sub(r"\s+", " ", cleaned).strip(" ，,。.;；:")
     if not re.search(r"[\w\u4e00-\u9fff]", cleaned):

@@ -353,7 +353,8 @@ class HybridRetriever(BaseRetriever):
             ranked += self._fill(ranked, filters, k - len(ranked), dense_scores)
         ranked = ranked[:k]
 
-        features = self._features(qnorm, qtokens, ranked, dense_scores, other_places)
+        asked = normalize(focus) if focus else qnorm  # what this turn asks for (not the earlier turn)
+        features = self._features(qnorm, qtokens, ranked, dense_scores, other_places, asked)
         confidence = self.confidence_model.predict(features)
         reason = features.decisive_reason or ("low-confidence" if confidence < self.decline_threshold else "")
         if not ranked:
@@ -391,7 +392,13 @@ class HybridRetriever(BaseRetriever):
         return extra
 
     def _features(
-        self, qnorm: str, qtokens: list[str], ranked: list[ScoredClause], dense: np.ndarray, other_places: list[str]
+        self,
+        qnorm: str,
+        qtokens: list[str],
+        ranked: list[ScoredClause],
+        dense: np.ndarray,
+        other_places: list[str],
+        asked: str,
     ) -> QueryFeatures:
         top_dense = float(dense.max()) if dense.size else 0.0
         margin = top_dense - float(np.median(dense)) if dense.size else 0.0
@@ -414,11 +421,11 @@ class HybridRetriever(BaseRetriever):
             (
                 kind
                 for kind, (asks, states) in ANSWER_TYPES.items()
-                if asks.search(qnorm) and not any(states.search(t) for t in top3)
+                if asks.search(asked) and not any(states.search(t) for t in top3)
             ),
             "",
         )
-        unit = QUANTITY_UNIT.search(qnorm)
+        unit = QUANTITY_UNIT.search(asked)
         if not unmet and unit:  # "多少万元" needs an amount in 万元, not just any number
             wanted = UNIT_ALIASES.get(unit.group(1), unit.group(1))
             if not any(re.search(rf"\d\s*(?:{wanted})", t) for t in top3):
