@@ -142,13 +142,7 @@ def run(dataset: Path, out: Path, retrieval_only: bool, limit: int | None, types
         "commit": _git_commit(),
         "date": time.strftime("%Y-%m-%d"),
         "overall": rep["overall"],
-        "answer_paths": dict(
-            Counter(
-                (p.get("extra") or {}).get("route", "unknown")
-                for p in done.values()
-                if p["id"] in {q.id for q in questions}
-            )
-        ),
+        "answer_paths": dict(Counter((done[q.id].get("extra") or {}).get("route", "unknown") for q in questions)),
         "by_type": rep["by_type"],
         "questions": [asdict(s) for s in rep["scores"]],
     }
