@@ -1,8 +1,9 @@
-"""Follow-up rewriting: the cheap rule (prepend the previous question) vs an LLM rewrite.
+"""Follow-up rewriting: none, the cheap rule (the pipeline's default: prepend the previous
+question to a follow-up, and carry the previous question's place/version), and an LLM rewrite.
 
     python -m bench.followup [--dataset eval/datasets/dev.jsonl]
 
-For every question with `history`, rewrites it both ways, retrieves, and reports hit@1/hit@5
+For every question with `history`, rewrites it each way, retrieves, and reports hit@1/hit@5
 (contract definitions) and the time the rewrite itself takes.
 """
 
@@ -17,7 +18,7 @@ from pathlib import Path
 from eval.metrics import aggregate, score_question
 from eval.run import load_dataset
 from rag.answer import AnswerPipeline, prompt_file
-from rag.followup import condense_question, condense_with_llm, parse_history
+from rag.followup import condense_with_llm, parse_history
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -29,7 +30,8 @@ def main(argv: list[str] | None = None) -> int:
     pipeline.warm_up()
     template = prompt_file("condense.txt")
     methods = {
-        "cheap (previous question + follow-up)": lambda q, h: condense_question(q, h),
+        "none (the follow-up as typed)": None,
+        "cheap (the pipeline's default)": "pipeline",
         "LLM rewrite": lambda q, h: condense_with_llm(q, h, pipeline.backend, template),
     }
     for name, rewrite in methods.items():
@@ -37,9 +39,13 @@ def main(argv: list[str] | None = None) -> int:
         for q in questions:
             history = parse_history(list(q.history))
             t0 = time.perf_counter()
-            standalone = rewrite(q.question, history)
-            seconds.append(time.perf_counter() - t0)
-            result = pipeline.retriever.search(standalone, focus=q.question if standalone != q.question else None)
+            if rewrite == "pipeline":  # condense_question + the previous question's place/version
+                result = pipeline.retrieve(q.question, list(q.history))
+                standalone = result.extra["standalone_question"]
+            else:
+                standalone = rewrite(q.question, history) if rewrite else q.question
+                result = pipeline.retriever.search(standalone)
+            seconds.append(time.perf_counter() - t0 - result.seconds)  # the rewrite's own time
             scores.append(score_question(q, {"retrieved": [s.to_contract() for s in result.clauses]}))
             print(f"  [{name[:5]}] {q.id}: {standalone}", file=sys.stderr)
         m = aggregate(scores, retrieval_only=True)

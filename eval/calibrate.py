@@ -28,21 +28,19 @@ def rates(probs: list[float], answerable: list[bool], threshold: float) -> tuple
 
 
 def choose_threshold(probs: list[float], answerable: list[bool]) -> float:
-    """Highest leave-one-out decline rate with false declines <= MAX_FALSE_DECLINE (else fewest)."""
+    """Highest leave-one-out decline rate with false declines <= MAX_FALSE_DECLINE (else fewest),
+    then the fewest false declines; among thresholds that tie on both, the middle of their range
+    (a margin on both sides for questions not in the set)."""
     candidates = sorted({round(p, 4) for p in probs} | {0.5})
     scored = []
     for t in candidates:
         t_mid = t + 1e-4  # decline strictly below: include the candidate's own question
         decline, false_decline = rates(probs, answerable, t_mid)
-        scored.append(
-            (
-                false_decline <= MAX_FALSE_DECLINE,
-                decline if false_decline <= MAX_FALSE_DECLINE else -false_decline,
-                t_mid,
-            )
-        )
-    best = max(scored)
-    return best[2]
+        ok = false_decline <= MAX_FALSE_DECLINE
+        scored.append(((ok, decline if ok else -false_decline, -false_decline), t_mid))
+    best = max(key for key, _ in scored)
+    tied = [t for key, t in scored if key == best]
+    return round((min(tied) + max(tied)) / 2, 4)
 
 
 def main(argv: list[str] | None = None) -> int:

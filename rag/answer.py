@@ -25,6 +25,7 @@ from rag.grounding import (
     Block,
     build_blocks,
     cite_answer,
+    complete_comparison,
     extractive_answer,
     ground_answer,
     has_content,
@@ -150,8 +151,12 @@ class AnswerPipeline:
         focus = question if standalone != question else None
         if not isinstance(filters, RetrievalFilters):
             filters = RetrievalFilters.from_dict(filters)
-        result = self.retriever.search(standalone, filters, focus=focus)
+        previous = [t.content for t in turns if t.role == "user" and t.content.strip()]
+        # the earlier question goes into the prompt too: the same checks as the current one
+        context = check_question(previous[-1], self.settings.max_question_chars).text if previous else None
+        result = self.retriever.search(standalone, filters, focus=focus, context=context)
         result.extra["standalone_question"] = standalone
+        result.extra["previous"] = context or ""
         return result
 
     # ------------------------------------------------------------------ answering
@@ -232,10 +237,14 @@ class AnswerPipeline:
             return
 
         query = result.normalized_query  # for English: expanded with the plans' Chinese terms
-        blocks = build_blocks(
-            result.clauses[: self.settings.prompt_k], query, self.settings.prompt_chars, self._parent_text
-        )
-        messages = self._messages(blocks, check.text, lang)
+        depth = self.settings.prompt_k_english if lang == "english" else self.settings.prompt_k
+        blocks = build_blocks(result.clauses[:depth], query, self.settings.prompt_chars, self._parent_text, check.text)
+        asked = check.text
+        if result.extra["standalone_question"] != check.text:
+            # a follow-up ("那广东省的行动计划呢？") means nothing to the model without the earlier question
+            asked = prompt_file("followup.txt").strip().format(question=check.text, previous=result.extra["previous"])
+        pred.extra["prompt_question"] = asked
+        messages = self._messages(blocks, asked, lang)
         raw = ""
         try:
             for piece in self.backend.stream(messages, self.settings.max_new_tokens, self.settings.temperature):
@@ -254,11 +263,26 @@ class AnswerPipeline:
             yield finish("decline-model-refusal")
             return
         answer, cited, path = self._postprocess(raw, blocks, check.text, query, lang)
+        compared = result.extra.get("compared_docs", [])
+        if compared and cited:
+            pool = blocks + self._comparison_extras(result, blocks, compared)
+            answer, cited, added = complete_comparison(
+                answer, cited, pool, compared, check.text, query, lang == "english"
+            )
+            if added:
+                path += "+completed"
         if pred.timings.get("first_token_s") is None:
             pred.timings["first_token_s"] = round(time.perf_counter() - t0, 4)
         pred.answer = to_traditional(answer) if lang == "traditional" else answer
         pred.citations = [citation_object(b) for b in cited]
         yield finish(path)
+
+    def _comparison_extras(self, result: RetrievalResult, blocks: list[Block], compared: list[str]) -> list[Block]:
+        """The compared documents' best retrieved clauses beyond those the prompt had room for."""
+        in_prompt = {b.scored.clause.clause_id for b in blocks}
+        extra = [s for s in result.clauses if s.clause.doc_id in compared and s.clause.clause_id not in in_prompt]
+        extra = extra[: self.settings.compare_slots * len(compared)]
+        return [Block(len(blocks) + i, s, s.clause.body, self._parent_text(s)) for i, s in enumerate(extra, 1)]
 
     def _messages(self, blocks: list[Block], question: str, lang: str) -> list[dict[str, str]]:
         language = prompt_file("language_en.txt").strip() if lang == "english" else ""
@@ -321,7 +345,7 @@ class AnswerPipeline:
             if lang == "english":
                 regions = "Guangdong province, Dongguan, Shaoguan and Heyuan's Yuancheng district"
             text = reply("decline_place", lang, regions=regions, place=value)
-        elif kind == "number":
+        elif kind in {"number", "term"}:
             text = reply("decline_number", lang, number=value)
         elif kind == "answer-type":
             what = replies()["what"][value]["en" if lang == "english" else "zh"]

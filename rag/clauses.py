@@ -89,6 +89,20 @@ class Clause:
         return self.kind in {"section", "item"} and len(self.text) <= len(self.number) + len(self.heading) + 1
 
     @property
+    def body(self) -> str:
+        """The text without what a prompt label already says: the leading "8.标题。" and the
+        trailing "(…负责)" of responsible units (kept as `responsible`). Falls back to `text`."""
+        text = self.text.strip()
+        head = f"{self.number}{self.heading}"
+        if self.heading and text.startswith(head):
+            text = text[len(head) :].lstrip("。.:：， \n")
+        if self.responsible:
+            lines = text.rstrip().rsplit("\n", 1)
+            lines[-1] = RESPONSIBLE_TAIL.sub("", lines[-1])
+            text = "\n".join(lines).strip()
+        return text or self.text
+
+    @property
     def search_text(self) -> str:
         """NFKC + t2s form used only for matching."""
         return normalize(self.text)

@@ -8,9 +8,11 @@ Decisive rules (each one declines, and says why, so the user can be told):
   covered one, and the best clauses do not mention it either;
 - `unseen_number`: the question contains a number (a year, a rate) no document mentions at
   all (the plans set no target for 2030);
-- `unmet_answer_type`: the question asks how much / how many, on what date, or in which year,
-  and none of the top three clauses states such a thing (奖金是多少 when the clause only says
-  通报表扬).
+- `unseen_term`: the question quotes a Chinese name (“粤字号”, 《…》) no document contains;
+- `unmet_answer_type`: the question asks how much / how many (an amount of money needs a
+  figure in 元), on what date, in which year, for a phone number or web address, or for a named
+  person, and none of the top three clauses states such a thing (奖金是多少 when the clause
+  only says 通报表扬).
 
 Soft signals, combined by a logistic regression fitted on the dev set (`python -m
 eval.calibrate`, weights and threshold in `rag/confidence.json`, plain JSON):
@@ -48,7 +50,8 @@ class QueryFeatures:
     missing_rarity: float = 0.0
     other_place: str = ""  # the uncovered place the question names, if any
     unseen_number: str = ""  # a number of the question that no document mentions
-    unmet_answer_type: str = ""  # "quantity" | "date" | "year" when the top clauses cannot supply it
+    unseen_term: str = ""  # a quoted Chinese name of the question that no document mentions
+    unmet_answer_type: str = ""  # a key of retrieval.ANSWER_TYPES the top clauses cannot supply
 
     def vector(self) -> np.ndarray:
         no_cjk = math.isnan(self.coverage)
@@ -62,6 +65,8 @@ class QueryFeatures:
             return f"place:{self.other_place}"
         if self.unseen_number:
             return f"number:{self.unseen_number}"
+        if self.unseen_term:
+            return f"term:{self.unseen_term}"
         if self.unmet_answer_type:
             return f"answer-type:{self.unmet_answer_type}"
         return ""

@@ -54,10 +54,11 @@ class Settings:
     openai_model: str = "qwen2.5-coder-1.5b-instruct"  # RAG_OPENAI_MODEL
     openai_api_key: str = field(default="", repr=False)  # RAG_OPENAI_API_KEY: sent as a Bearer token, never logged
     openai_timeout: float = 120.0  # RAG_OPENAI_TIMEOUT: seconds
-    prompt_chars: int = 360  # RAG_PROMPT_CHARS: clause excerpt characters in a prompt (~100 tok/s to process)
+    prompt_chars: int = 270  # RAG_PROMPT_CHARS: clause excerpt characters in a prompt (~90 tok/s to process)
     # --- retrieval ---
     top_k: int = 10  # RAG_TOP_K: clauses returned by the retriever (and into eval reports)
-    prompt_k: int = 4  # RAG_PROMPT_K: clauses put into the LLM prompt
+    prompt_k: int = 3  # RAG_PROMPT_K: clauses put into the LLM prompt (the 4th added prompt time, not hits)
+    prompt_k_english: int = 4  # RAG_PROMPT_K_ENGLISH: for English questions, whose ranking is weaker
     candidate_k: int = 40  # RAG_CANDIDATE_K: candidates from each of dense and BM25 before fusion
     rrf_k: int = 20  # RAG_RRF_K: reciprocal-rank-fusion constant (20 beat 60 and 10 in bench.retrieval)
     dense_weight: float = 1.0  # RAG_DENSE_WEIGHT: weight of the dense ranking in fusion
@@ -85,6 +86,10 @@ class Settings:
             raise ConfigError(f"RAG_N_THREADS must be >= 1, got {self.n_threads}")
         if not 1 <= self.prompt_k <= self.top_k:
             raise ConfigError(f"need 1 <= RAG_PROMPT_K <= RAG_TOP_K, got {self.prompt_k} / {self.top_k}")
+        if not 1 <= self.prompt_k_english <= self.top_k:
+            raise ConfigError(
+                f"need 1 <= RAG_PROMPT_K_ENGLISH <= RAG_TOP_K, got {self.prompt_k_english} / {self.top_k}"
+            )
         if self.candidate_k < self.top_k:
             raise ConfigError(f"RAG_CANDIDATE_K ({self.candidate_k}) must be >= RAG_TOP_K ({self.top_k})")
         if not 0 < self.port < 65536:

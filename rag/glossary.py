@@ -168,11 +168,11 @@ _PATTERN = re.compile(
 )
 
 
+def chinese_term_groups(english: str) -> list[list[str]]:
+    """Per English word or phrase in `english`, its Chinese alternatives ("deadline" → 日前, 截止)."""
+    return [GLOSSARY[m.group(1).lower()].split() for m in _PATTERN.finditer(english)]
+
+
 def chinese_terms(english: str) -> list[str]:
     """Chinese domain terms for the English words and phrases in `english`, in order, deduplicated."""
-    terms: list[str] = []
-    for m in _PATTERN.finditer(english):
-        for term in GLOSSARY[m.group(1).lower()].split():
-            if term not in terms:
-                terms.append(term)
-    return terms
+    return list(dict.fromkeys(t for group in chinese_term_groups(english) for t in group))

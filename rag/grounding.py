@@ -37,9 +37,18 @@ FACT_PATTERNS = [
     re.compile(r"“([^”]{2,30})”"),  # quoted names
     re.compile(r"《([^》]{2,40})》"),  # titles
 ]
+SEGMENT_BREAK = re.compile(r"[，,；;。！？!?\n]")  # a figure and what it measures stand in one segment
+MISREAD_MIN_OVERLAP = 3  # character pairs a passage must share with the sentence to judge its figure
+DATE_UNITS = {"", "年", "月", "日", "号"}  # "2025年" is supported by a bare "2025"
+THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")  # the comma of "10,000"
 REFUSAL = re.compile(
     r"没有相关规定|沒有相關規定|未作规定|没有提及|未提及|无法回答|无法确定|不知道|"
     r"no relevant|not (?:mentioned|specified|provided)|cannot answer|can't answer|do not (?:contain|mention)",
+    re.IGNORECASE,
+)
+NON_ANSWER = re.compile(
+    r"^(?:是的|有的|有|对|是|yes)?[，,\s]*(?:文件|条款|方案)?中?(?:有|存在|提到了?)相关的?(?:规定|内容|要求)[。.!！]?$"
+    r"|^(?:yes|no)?[,.\s]*there (?:is|are) (?:a )?relevant (?:provisions?|rules?)[.!]?$",
     re.IGNORECASE,
 )
 DEPARTMENT_QUESTION = re.compile(
@@ -52,9 +61,16 @@ DOCUMENT_QUESTION = re.compile(
 )
 MIN_ANSWER_CHARS = 2  # an answer with fewer letters, digits or hanzi than this says nothing
 MIN_NEW_BIGRAMS = 3  # an answer must add at least this many character pairs the question does not contain
+MIN_NEW_WORDS = 2  # … or, in English, this many words (or numbers, or Chinese terms) the question does not contain
+ENGLISH_FILLER = set(
+    "the a an of to in on at for and or is are was were be been by with as it its this that these those there "
+    "has have had do does did can could may might will would should several some many various such which what "
+    "how who whom whose when where why according plan plans document documents clause clauses provides says".split()
+)
 OVERLAP_MIN = 0.25  # share of an answer's character bigrams that must come from a clause to cite it
 NEAR_BEST = 0.8  # a sentence cites a second clause only when it supports it almost as well
 EXTRACTIVE_SENTENCES = 2
+STATES_MIN_SHARE = 0.5  # a sentence stating the asked-for fact must have this share of the best word overlap
 UNITS_IN_PROMPT = 8  # responsible units listed per block for a department question
 
 
@@ -90,7 +106,7 @@ class Block:
 
     def prompt_line(self, with_units: bool, with_document: bool) -> str:
         s = self.scored
-        draft = "（征求意见稿）" if s.document.is_draft else ""
+        draft = "（征求意见稿）" if s.document.is_draft and "征求意见稿" not in s.document.display_title else ""
         line = (
             f"[{self.number}]《{s.document.display_title}》{draft}{s.clause.number}{s.clause.heading}：{self.excerpt}"
         )
@@ -113,14 +129,84 @@ def _score(sentence: str, qtokens: set[str]) -> float:
     return sum(len(t) for t in qtokens & set(tokens(sentence)))
 
 
-def excerpt(clause_text: str, query: str, budget: int) -> str:
-    """The clause's most query-relevant sentences, in source order, within `budget` characters."""
+def _answer_states(question: str) -> list[re.Pattern]:
+    """What the question asks for (a quantity, a date, a year), as patterns a sentence must match."""
+    q = normalize(question)
+    return [states for asks, states in ANSWER_TYPES.values() if asks.search(q)]
+
+
+def _ranked_sentences(
+    question: str, query: str, blocks: list[Block], ignore: set[str] | None = None
+) -> list[tuple[float, str, Block]]:
+    """Clause sentences by relevance: those stating what the question asks for first, then word
+    overlap (not counting the words in `ignore`)."""
+    qtokens = set(tokens(query)) - (ignore or set())
+    wanted = _answer_states(question)
+    candidates = []
+    for b in blocks:
+        for i, s in enumerate(_sentences(b.text)):
+            if _is_heading(s, b):
+                continue
+            states = bool(wanted) and all(p.search(normalize(s)) for p in wanted)
+            candidates.append((states, _score(s, qtokens), -b.number, -i, s, b))
+    best = max((c[1] for c in candidates), default=0.0)
+    # a sentence stating the asked-for kind of fact goes first, if it is nearly as relevant as the best
+    candidates = [(st and sc > 0 and sc >= STATES_MIN_SHARE * best, sc, *rest) for st, sc, *rest in candidates]
+    candidates.sort(key=lambda c: c[:4], reverse=True)
+    return [(score, s, b) for _, score, _, _, s, b in candidates]
+
+
+def quote_line(sentence: str, block: Block, n: int, english: bool) -> str:
+    source = block.scored.document.display_title
+    where = block.scored.clause.number + block.scored.clause.heading
+    if english:
+        return f"According to {source} ({where}): “{sentence}” [{n}]"
+    return f"根据《{source}》{where}：“{sentence}”[{n}]"
+
+
+def complete_comparison(
+    answer: str, cited: list[Block], blocks: list[Block], compared: list[str], question: str, query: str, english: bool
+) -> tuple[str, list[Block], int]:
+    """A comparison must speak for every compared document: for each one the answer does not
+    cite, append that document's best sentence, quoted and cited. Returns (answer, cited, added).
+
+    `blocks` may hold more clauses than the prompt did; a sentence must share a topic word with
+    the question, not just the names of the documents being compared."""
+    cited = list(cited)
+    added = 0
+    names = " ".join(
+        f"{b.scored.document.title} {b.scored.document.display_title} {b.scored.document.region}" for b in blocks
+    )
+    ignore = set(tokens(names)) | set(tokens("征求意见稿 正式 方案 文件 计划"))
+    for doc_id in compared:
+        if any(b.scored.document.doc_id == doc_id for b in cited):
+            continue
+        own = [b for b in blocks if b.scored.document.doc_id == doc_id]
+        ranked = _ranked_sentences(question, query, own, ignore)
+        if not ranked or ranked[0][0] == 0:
+            continue
+        _, sentence, block = ranked[0]
+        cited.append(block)
+        answer = answer.rstrip() + "\n" + quote_line(sentence, block, len(cited), english)
+        added += 1
+    return answer, cited, added
+
+
+def excerpt(clause_text: str, query: str, budget: int, question: str = "") -> str:
+    """The clause's most query-relevant sentences, in source order, within `budget` characters;
+    a sentence stating what the question asks for (a figure, a date, a phone number) goes first."""
     text = normalize(clause_text)
     if len(text) <= budget:
         return text
     qtokens = set(tokens(query))
+    wanted = _answer_states(question)
     sentences = _sentences(text)
-    ranked = sorted(range(len(sentences)), key=lambda i: (-_score(sentences[i], qtokens), i))
+    scores = [_score(sent, qtokens) for sent in sentences]
+    states = [
+        bool(wanted) and sc > 0 and all(p.search(sent) for p in wanted)
+        for sent, sc in zip(sentences, scores, strict=True)
+    ]
+    ranked = sorted(range(len(sentences)), key=lambda i: (not states[i], -scores[i], i))
     chosen: set[int] = set()
     used = 0
     for i in ranked:
@@ -133,7 +219,11 @@ def excerpt(clause_text: str, query: str, budget: int) -> str:
 
 
 def build_blocks(
-    clauses: list[ScoredClause], query: str, total_chars: int, context_of: Callable[[ScoredClause], str] | None = None
+    clauses: list[ScoredClause],
+    query: str,
+    total_chars: int,
+    context_of: Callable[[ScoredClause], str] | None = None,
+    question: str = "",
 ) -> list[Block]:
     """Number the clauses for the prompt; the first gets half the budget, the rest share the other half.
 
@@ -144,7 +234,7 @@ def build_blocks(
     if len(clauses) == 1:
         budgets = [total_chars]
     return [
-        Block(i, s, excerpt(s.clause.text, query, b), context_of(s) if context_of else "")
+        Block(i, s, excerpt(s.clause.body, query, b, question), context_of(s) if context_of else "")
         for i, (s, b) in enumerate(zip(clauses, budgets, strict=True), 1)
     ]
 
@@ -220,7 +310,7 @@ def cite_answer(
 def facts_of(sentence: str) -> list[str]:
     """Numbers (with their unit), quoted names and titles a sentence states."""
     found: list[str] = []
-    plain = CITATION.sub("", sentence)
+    plain = THOUSANDS.sub("", CITATION.sub("", sentence))  # "10,000" is the number 10000
     for pattern in FACT_PATTERNS:
         for m in pattern.finditer(plain):
             fact = (m.group(1) if m.groups() else m.group(0)).strip()
@@ -230,22 +320,52 @@ def facts_of(sentence: str) -> list[str]:
 
 
 def _supported(fact: str, texts: list[str]) -> bool:
+    """The fact stands in one of the texts; a number with a unit needs that unit there too
+    ("94%" is not supported by "指数达到94"), except dates ("2025年" is supported by "2025")."""
     key = match_key(fact)
-    if any(key in match_key(t) for t in texts):
-        return True
-    digits = re.match(r"\d+(?:\.\d+)?", key)  # "98.5%" is supported by "98.5%以上"; "2025年" by "2025"
-    return bool(digits) and any(
-        re.search(rf"(?<![\d.]){re.escape(digits.group(0))}(?![\d.])", match_key(t)) for t in texts
-    )
+    keys = [match_key(t) for t in texts]
+    digits = re.match(r"\d+(?:\.\d+)?", key)
+    if not digits:
+        return any(key in k for k in keys)
+    number, unit = digits.group(0), key[digits.end() :]
+    wanted = re.escape(number) + ("" if unit in DATE_UNITS else re.escape(unit))
+    return any(re.search(rf"(?<![\d.]){wanted}(?![\d.])", k) for k in keys)
+
+
+def _segments(text: str) -> list[str]:
+    return [seg for seg in SEGMENT_BREAK.split(match_key(text)) if seg]
+
+
+def _misread(fact: str, sentence: str, texts: list[str]) -> bool:
+    """The clause passage that reads most like the sentence states another figure of the same
+    kind: "食品抽检合格率达到98%" where the clause says 食品…98.5% (and 98% only for 农产品)."""
+    m = re.match(r"(\d+(?:\.\d+)?)(.*)", match_key(fact))
+    if not m or m.group(2) in DATE_UNITS - {""}:
+        return False
+    number, unit = m.groups()
+    own = next((seg for seg in _segments(CITATION.sub("", sentence)) if number in seg), "")
+    grams = _bigrams(re.sub(r"[\d.%]+", "", own))
+    if not grams:
+        return False
+    segments = [seg for t in texts for seg in _segments(t)]
+    overlaps = [len(grams & _bigrams(seg)) for seg in segments]
+    top = max(overlaps, default=0)
+    if top < MISREAD_MIN_OVERLAP:
+        return False
+    best = [seg for seg, o in zip(segments, overlaps, strict=True) if o == top]
+    same_kind = re.compile(rf"(?<![\d.])\d+(?:\.\d+)?{re.escape(unit)}" if unit else r"(?<![\d.])\d+(?:\.\d+)?")
+    has_fact = re.compile(rf"(?<![\d.]){re.escape(number)}{re.escape(unit)}(?![\d.])")
+    return not any(has_fact.search(seg) for seg in best) and any(same_kind.search(seg) for seg in best)
 
 
 def ground_answer(answer: str, cited: list[Block]) -> tuple[str, int]:
-    """Drop sentences whose facts stand in none of the clauses they cite (or, uncited, in any)."""
+    """Drop sentences whose facts stand in none of the clauses they cite (or, uncited, in any),
+    or whose figure the cited clause gives for something else (see `_misread`)."""
     kept, removed = [], 0
     for sentence in _sentences(answer) or [answer]:
         numbers = [int(n) for m in CITATION.finditer(sentence) for n in re.split(r"[,，、]", m.group(1))]
         texts = [cited[n - 1].support_text for n in numbers if 0 < n <= len(cited)] or [b.support_text for b in cited]
-        if all(_supported(f, texts) for f in facts_of(sentence)):
+        if all(_supported(f, texts) and not _misread(f, sentence, texts) for f in facts_of(sentence)):
             kept.append(sentence)
         else:
             removed += 1
@@ -257,11 +377,22 @@ def is_refusal(answer: str) -> bool:
 
 
 def has_content(answer: str, question: str = "") -> bool:
-    """Says something: a few letters/digits/hanzi, and more than a restatement of the question."""
+    """Says something: a few letters/digits/hanzi, more than a restatement of the question, and
+    more than "有相关规定" (which answers "有奖励吗？" without saying what the plans provide)."""
     plain = CITATION.sub("", answer)
-    if len(re.sub(r"[\W_]+", "", plain)) < MIN_ANSWER_CHARS:
+    if len(re.sub(r"[\W_]+", "", plain)) < MIN_ANSWER_CHARS or NON_ANSWER.match(plain.strip()):
         return False
-    return not question or len(_bigrams(plain) - _bigrams(question)) >= MIN_NEW_BIGRAMS
+    if not question:
+        return True
+    if re.search(r"[A-Za-z]{3}", plain):  # English: character pairs are too fine, count new words
+        words = set(re.findall(r"[a-z]+", plain.lower())) - set(re.findall(r"[a-z]+", question.lower()))
+        new = (
+            len(words - ENGLISH_FILLER)
+            + len(re.findall(r"\d+", plain))
+            + len(_bigrams("".join(re.findall(r"[\u4e00-\u9fff]+", plain))) - _bigrams(question))
+        )
+        return new >= MIN_NEW_WORDS
+    return len(_bigrams(plain) - _bigrams(question)) >= MIN_NEW_BIGRAMS
 
 
 def misses_answer_type(question: str, answer: str) -> bool:
@@ -297,15 +428,8 @@ def extractive_answer(question: str, query: str, blocks: list[Block], english: b
                 return f"According to {src} ({c.number}{c.heading}), the responsible units are: {units} [1]", [b]
             lead = f"由{c.lead}牵头，" if c.lead else ""
             return f"根据《{src}》{c.number}{c.heading}，{lead}责任单位为：{units}。[1]", [b]
-    qtokens = set(tokens(query))
-    candidates = []
-    for b in blocks:
-        for i, s in enumerate(_sentences(b.text)):
-            if not _is_heading(s, b):
-                candidates.append((_score(s, qtokens), -b.number, -i, s, b))
-    candidates.sort(reverse=True)
     chosen: list[tuple[str, Block]] = []
-    for score, *_rest, sentence, block in candidates:
+    for score, sentence, block in _ranked_sentences(question, query, blocks):
         if len(chosen) == EXTRACTIVE_SENTENCES or (chosen and score == 0):
             break
         chosen.append((sentence, block))
@@ -313,13 +437,5 @@ def extractive_answer(question: str, query: str, blocks: list[Block], english: b
     for _, block in chosen:
         if block not in cited:
             cited.append(block)
-    lines = []
-    for sentence, block in chosen:
-        n = cited.index(block) + 1
-        source = block.scored.document.display_title
-        where = block.scored.clause.number + block.scored.clause.heading
-        if english:
-            lines.append(f"According to {source} ({where}): “{sentence}” [{n}]")
-        else:
-            lines.append(f"根据《{source}》{where}：“{sentence}”[{n}]")
+    lines = [quote_line(sentence, block, cited.index(block) + 1, english) for sentence, block in chosen]
     return "\n".join(lines), cited

@@ -23,9 +23,9 @@ from rag.clauses import Clause
 from rag.confidence import ConfidenceModel, QueryFeatures
 from rag.config import Settings, get_settings
 from rag.documents import DocumentInfo
-from rag.glossary import chinese_terms
+from rag.glossary import chinese_term_groups
 from rag.index import CorpusIndex
-from rag.text import normalize, script_of, specificity, tokens
+from rag.text import match_key, normalize, script_of, specificity, tokens
 
 # English names of places, so that "Dongguan" prefers Dongguan's documents like "东莞" does.
 ENGLISH_PLACES = {
@@ -93,10 +93,37 @@ ANSWER_TYPES = {
         re.compile(r"哪一?年|什么时候|何时|which year|what year|by when", re.IGNORECASE),
         re.compile(r"(?:19|20)\d\d\s*年"),
     ),
+    "contact": (
+        re.compile(
+            r"电话|联系方式|号码|网址|网站|邮箱|电子邮件|传真|phone|contact number|website|e-?mail|fax|\burl\b",
+            re.IGNORECASE,
+        ),
+        re.compile(r"\d{3,4}-\d{6,8}|\d{7,}|https?://|www\.|[\w.]+@[\w.]+|\.gov\.cn", re.IGNORECASE),
+    ),
+    "person": (  # a named person, not a department ("由谁负责" asks for a department)
+        re.compile(
+            r"(?:组长|局长|市长|区长|主任|书记|联系人)(?:是谁|叫什么|的姓名|是哪位)"
+            r"|who (?:is|are) the (?:head|leader|director|chair|contact)",
+            re.IGNORECASE,
+        ),
+        re.compile(r"联系人|担任|同志|[:：]\s*[\u4e00-\u9fff]{2,3}(?:\s|，|,|$)"),
+    ),
 }
+# jieba keeps "哪些因素", "什么等级" as one word: the question word is not a topic, and its
+# parts ("因素") are tokens of their own
+INTERROGATIVE = re.compile(r"^(哪|什么|多少|怎么|怎样|如何|为何|为什么|几)")
 QUANTITY_UNIT = re.compile(r"(?:多少|几)\s*(万元|亿元|元|钱|家|项|个|名|人|件|条|倍|%|百分点)")
+# "预算是多少", "how much funding": an amount of money, so a clause needs a figure in 元
+MONEY_WORDS = re.compile(
+    r"预算|经费|资金|奖金|奖励金额|补贴|补助|资助|保费|费用|金额"
+    r"|budget|funding|\bfunds?\b|money|subsid|bonus|grant|premium|\bfees?\b|yuan|rmb",
+    re.IGNORECASE,
+)
+RATE_WORDS = re.compile(r"比例|比重|百分|率|percent|share|rate|ratio", re.IGNORECASE)
 UNIT_ALIASES = {"钱": "元|万元|亿元", "元": "元|万元|亿元", "%": "%|％", "人": "人|名"}
 NUMBER = re.compile(r"(?<![A-Za-z\d.])\d+(?:\.\d+)?(?![A-Za-z\d])")  # not "PM2.5", "5G", "3D"
+# a quoted Chinese name ("粤字号", 《…条例》): a document that deals with it would use it
+QUOTED = re.compile(r"[“\"「『《]([^”\"」』》]*[\u4e00-\u9fff][^”\"」』》]*)[”\"」』》]")
 YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
 
 
@@ -249,6 +276,7 @@ class HybridRetriever(BaseRetriever):
     use_bm25: bool = True
     _idf: dict[str, float] = PrivateAttr(default_factory=dict)
     _corpus_numbers: set[str] = PrivateAttr(default_factory=set)
+    _corpus_key: str = PrivateAttr(default="")
 
     def model_post_init(self, context: Any) -> None:
         if not (self.use_dense or self.use_bm25):
@@ -257,6 +285,8 @@ class HybridRetriever(BaseRetriever):
             self.confidence_model = ConfidenceModel.load()
         self._idf = _idf_table(self.index.chunk_tokens)
         self._corpus_numbers = set(NUMBER.findall(normalize(" ".join(c.text for c in self.index.clauses))))
+        titles = [d.title for d in self.index.documents.values()]
+        self._corpus_key = match_key("\n".join([c.text for c in self.index.clauses] + titles))
 
     # -- LangChain interface: a thin wrapper over search()
     def _get_relevant_documents(self, query: str, *, run_manager: CallbackManagerForRetrieverRun) -> list[LCDocument]:
@@ -268,16 +298,30 @@ class HybridRetriever(BaseRetriever):
 
     # -- the typed API
     def search(
-        self, query: str, filters: RetrievalFilters | None = None, k: int | None = None, focus: str | None = None
+        self,
+        query: str,
+        filters: RetrievalFilters | None = None,
+        k: int | None = None,
+        focus: str | None = None,
+        context: str | None = None,
     ) -> RetrievalResult:
         """Top-k clauses for `query`. `focus` (a follow-up's own words) decides the preferred
-        places/versions when it names any, so "那东莞呢？" moves the preference to Dongguan."""
+        places/versions when it names any, so "那东莞呢？" moves the preference to Dongguan.
+        `context` (the user's previous question) lends its places/versions when the query names
+        none: after asking about 韶关, "在监管方面提出了什么？" still means 韶关."""
         t0 = time.perf_counter()
         filters = filters or self.filters
         k = k or self.k or self.settings.top_k
         qnorm = normalize(query).strip()
+        alternatives: dict[str, set[str]] = {}  # an English word's Chinese terms stand in for one another
         if script_of(qnorm) == "english":  # give BM25 and the embedder the plans' own words
-            qnorm = f"{qnorm} {' '.join(chinese_terms(qnorm))}".strip()
+            groups = chinese_term_groups(qnorm)
+            for group in groups:
+                for term in group:
+                    for t in [term, *tokens(term)]:
+                        alternatives.setdefault(t, set()).update(group)
+            terms = dict.fromkeys(t for group in groups for t in group)
+            qnorm = f"{qnorm} {' '.join(terms)}".strip()
         qtokens = tokens(qnorm)
         named, other_places = place_mentions(qnorm, self.index.documents)
         versions = version_preference(qnorm, self.index.documents)
@@ -287,10 +331,17 @@ class HybridRetriever(BaseRetriever):
             f_versions = version_preference(fnorm, self.index.documents)
             if f_named or f_versions:
                 named, versions = f_named, f_versions
+        if context and not (named or versions):
+            cnorm = normalize(context)
+            named, _ = place_mentions(cnorm, self.index.documents)
+            versions = version_preference(cnorm, self.index.documents)
+            wants_context_draft = any(w in cnorm.lower() for w in DRAFT_WORDS)
+        else:
+            wants_context_draft = False
         preferred = named | versions
         if named and versions:  # both a place and a version: the version within that place
             preferred = versions & named or named
-        wants_draft = any(w in qnorm.lower() for w in DRAFT_WORDS)
+        wants_draft = wants_context_draft or any(w in qnorm.lower() for w in DRAFT_WORDS)
         comparing = len(preferred) >= 2 and bool(COMPARE_WORDS.search(qnorm))
 
         n = len(self.index.chunks)
@@ -354,7 +405,7 @@ class HybridRetriever(BaseRetriever):
         ranked = ranked[:k]
 
         asked = normalize(focus) if focus else qnorm  # what this turn asks for (not the earlier turn)
-        features = self._features(qnorm, qtokens, ranked, dense_scores, other_places, asked)
+        features = self._features(qnorm, qtokens, ranked, dense_scores, other_places, asked, alternatives)
         confidence = self.confidence_model.predict(features)
         reason = features.decisive_reason or ("low-confidence" if confidence < self.decline_threshold else "")
         if not ranked:
@@ -371,6 +422,7 @@ class HybridRetriever(BaseRetriever):
             sorted(preferred),
             filters,
             time.perf_counter() - t0,
+            {"compared_docs": sorted(preferred)} if comparing else {},
         )
 
     def _fill(
@@ -399,17 +451,25 @@ class HybridRetriever(BaseRetriever):
         dense: np.ndarray,
         other_places: list[str],
         asked: str,
+        alternatives: dict[str, set[str]] | None = None,
     ) -> QueryFeatures:
         top_dense = float(dense.max()) if dense.size else 0.0
         margin = top_dense - float(np.median(dense)) if dense.size else 0.0
         top3 = [normalize(s.clause.text + " " + s.clause.label) for s in ranked[:3]]
         top_text = " ".join(top3)
-        cjk_tokens = [t for t in dict.fromkeys(qtokens) if re.search(r"[\u4e00-\u9fff]", t) and t not in QUESTION_WORDS]
+        cjk_tokens = [
+            t
+            for t in dict.fromkeys(qtokens)
+            if re.search(r"[\u4e00-\u9fff]", t) and t not in QUESTION_WORDS and not INTERROGATIVE.match(t)
+        ]
+        alternatives = alternatives or {}
         coverage, missing_rarity = float("nan"), 0.0
         if cjk_tokens and ranked:
 
             def present(t: str) -> bool:  # "韶关市" is present when the clauses say "韶关"
-                return t in top_text or (len(t) > 2 and t[-1] in "省市区县" and t[:-1] in top_text)
+                if t in top_text or (len(t) > 2 and t[-1] in "省市区县" and t[:-1] in top_text):
+                    return True
+                return any(a in top_text for a in alternatives.get(t, ()))
 
             weights = {t: self._idf.get(t, self._max_idf) for t in cjk_tokens}
             missing = [t for t in weights if not present(t)]
@@ -426,10 +486,13 @@ class HybridRetriever(BaseRetriever):
             "",
         )
         unit = QUANTITY_UNIT.search(asked)
-        if not unmet and unit:  # "多少万元" needs an amount in 万元, not just any number
-            wanted = UNIT_ALIASES.get(unit.group(1), unit.group(1))
-            if not any(re.search(rf"\d\s*(?:{wanted})", t) for t in top3):
-                unmet = "quantity"
+        wanted = UNIT_ALIASES.get(unit.group(1), unit.group(1)) if unit else ""
+        asks_quantity = ANSWER_TYPES["quantity"][0].search(asked)
+        if not wanted and asks_quantity and MONEY_WORDS.search(asked) and not RATE_WORDS.search(asked):
+            wanted = UNIT_ALIASES["元"]
+        # "多少万元" needs an amount in 万元, not just any number
+        if not unmet and wanted and not any(re.search(rf"\d\s*(?:{wanted})", t) for t in top3):
+            unmet = "quantity"
         return QueryFeatures(
             top_dense=top_dense,
             dense_margin=margin,
@@ -437,6 +500,7 @@ class HybridRetriever(BaseRetriever):
             missing_rarity=missing_rarity,
             other_place=next((p for p in other_places if not _mentioned_alike(p, qnorm, top_text)), ""),
             unseen_number=next((n for n in NUMBER.findall(qnorm) if n not in self._corpus_numbers), ""),
+            unseen_term=next((t for t in QUOTED.findall(asked) if match_key(t) not in self._corpus_key), ""),
             unmet_answer_type=unmet,
         )
 

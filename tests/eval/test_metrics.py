@@ -120,3 +120,14 @@ def test_compare_prints_deltas_between_two_runs():
     assert "hit@5                   0.900 →    0.950  +0.050 ▲" in out
     assert "false_decline_rate      0.100 →    0.050  -0.050 ▲" in out
     assert "0.500 →    0.400  -0.100 ▼" in out
+
+
+def test_threshold_is_the_middle_of_the_best_range():
+    from eval.calibrate import choose_threshold
+
+    # unanswerable at 0.1 and 0.2, answerable from 0.6: any threshold in (0.2, 0.6] declines both
+    # with no false decline; the middle leaves a margin on both sides
+    probs = [0.1, 0.2, 0.6, 0.7, 0.9, 0.95]
+    answerable = [False, False, True, True, True, True]
+    t = choose_threshold(probs, answerable)
+    assert 0.3 < t < 0.5

@@ -49,14 +49,15 @@ def retrieval_run(tmp_path_factory, pipeline):
 
 
 def test_retrieval_quality_on_the_dev_set(retrieval_run):
-    # measured 2026-11-21 on 131 questions: hit@5 0.973, mrr 0.929, decline 0.850, false decline 0.018
-    # (decline in-sample; leave-one-out 0.80 / 0.045, see README). Thresholds sit a little below.
+    # measured 2026-11-22 on 151 questions: hit@5 0.975, mrr 0.930, decline 0.969 (31/32), false
+    # decline 0.017 (2/119) (decline in-sample; leave-one-out 0.938 / 0.034, see README).
+    # Thresholds sit a little below: one more miss of each kind still passes, two do not.
     o = retrieval_run[1]["overall"]
     assert o["n_errors"] == 0 and o["n_missing"] == 0
     assert o["hit@5"] >= 0.95
     assert o["mrr"] >= 0.90
-    assert o["decline_rate"] >= 0.80
-    assert o["false_decline_rate"] <= 0.05
+    assert o["decline_rate"] >= 0.93
+    assert o["false_decline_rate"] <= 0.03
     assert o["retrieval_s_p50"] < 0.2
 
 

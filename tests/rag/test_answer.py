@@ -69,6 +69,7 @@ def test_followup_is_rewritten_before_retrieval(pipeline):
     ]
     pred = pipeline.predict("那征求意见稿里呢？", history)
     assert "食品抽检合格率" in pred.extra["standalone_question"]
+    assert "那征求意见稿里呢" in pred.extra["prompt_question"] and "食品抽检合格率" in pred.extra["prompt_question"]
     assert pred.citations and pred.citations[0]["doc_id"] == "dongguan-2023-draft"
     assert "98%" in pred.answer
 

@@ -128,3 +128,10 @@ def test_short_clause_is_one_chunk_with_the_clause_id(parsed):
     [chunk] = split_clause(c, 800)
     assert chunk.chunk_id == c.clause_id
     assert "三、主要工作措施" in chunk.embed_text
+
+
+def test_body_drops_what_the_label_and_units_already_say(parsed):
+    c = clause(parsed, "yuancheng-plan/3.2.8")
+    assert c.text.startswith("8.加强企业质量能力建设") and c.text.rstrip().endswith("负责）")
+    assert c.body.startswith("开展行业专家") and c.body.endswith("支持企业质量提升。")
+    assert "区税务局" not in c.body

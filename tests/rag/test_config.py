@@ -35,6 +35,7 @@ def test_blank_values_fall_back_to_defaults():
         ({"PORT": "70000"}, "PORT must be 1..65535"),
         ({"RAG_N_THREADS": "0"}, "RAG_N_THREADS must be >= 1"),
         ({"RAG_PROMPT_K": "20"}, "RAG_PROMPT_K"),
+        ({"RAG_PROMPT_K_ENGLISH": "0"}, "RAG_PROMPT_K_ENGLISH"),
         ({"RAG_DENSE_WEIGHT": "0", "RAG_BM25_WEIGHT": "0"}, "not both 0"),
         ({"RAG_DECLINE_THRESHOLD": "2"}, "RAG_DECLINE_THRESHOLD must be <= 1"),
     ],

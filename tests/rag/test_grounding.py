@@ -10,6 +10,7 @@ from rag.grounding import (
     Block,
     build_blocks,
     cite_answer,
+    complete_comparison,
     excerpt,
     extractive_answer,
     facts_of,
@@ -132,6 +133,8 @@ def test_refusals_empty_answers_and_restatements():
     assert not has_content("[1]")
     assert has_content("0769-23109796[1]")
     assert not has_content("东莞方案的文号是[1]", question="东莞方案的文号是什么？")
+    assert not has_content("有相关规定[1]。", question="举报质量违法行为有奖励吗？")
+    assert has_content("有，举报可以领取奖励金[1]。", question="举报质量违法行为有奖励吗？")
 
 
 def test_answer_type_check():
@@ -175,3 +178,75 @@ def test_build_blocks_numbers_from_one(n):
     scored = [B1.scored, B2.scored, B3.scored, B1.scored][:n]
     blocks = build_blocks(scored, "食品", 200)
     assert [b.number for b in blocks] == list(range(1, n + 1))
+
+
+def test_a_number_with_a_unit_needs_that_unit_in_the_clause():
+    # the 2024 plan says "指数达到94" and "合格率达到95%": 94% is not in it
+    b = block(1, FINAL, "製造業質量競爭力指數達到94以上,製造業產品質量合格率達到95%以上。")
+    assert ground_answer("正式方案的合格率目标是94%以上[1]。", [b]) == ("", 1)
+    assert ground_answer("正式方案的合格率目标是95%以上[1]。", [b])[1] == 0
+    assert ground_answer("竞争力指数达到94[1]。", [b])[1] == 0
+
+
+def test_thousands_separators_are_one_number():
+    b = block(1, FINAL, "到2025年設立10000名以上首席質量官。")
+    assert "10000" in facts_of("Dongguan plans 10,000 chief quality officers.")
+    assert ground_answer("Dongguan plans 10,000 chief quality officers by 2025[1].", [b])[1] == 0
+
+
+def test_a_comparison_that_speaks_for_one_document_gets_the_other_quoted():
+    answer, cited, added = complete_comparison(
+        "东莞征求意见稿的目标是食品抽检合格率达到98%以上[1]。",
+        [B1],
+        [B1, B2, B3],
+        ["dg-2024", "dg-draft"],
+        "食品抽检合格率的目标，征求意见稿和正式方案各是多少？",
+        "食品 抽检 合格率",
+        english=False,
+    )
+    assert added == 1 and cited == [B1, B2]
+    assert "食品抽檢合格率達到98.5%以上" in answer and answer.rstrip().endswith("[2]")
+    again = complete_comparison(answer, cited, [B1, B2], ["dg-2024", "dg-draft"], "各是多少？", "食品", False)
+    assert again[2] == 0
+
+
+def test_extractive_answer_prefers_the_sentence_stating_what_is_asked():
+    b = block(1, FINAL, "《方案》提出了一系列质量举措，内容丰富。《方案》共提出了23条举措。")
+    text, _ = extractive_answer("方案提出了多少条举措？", "方案 举措", [b])
+    assert text.startswith("根据") and "23条" in text.splitlines()[0]
+
+
+def test_a_figure_the_clause_gives_for_something_else_is_removed():
+    # B2 gives 98.5% for 食品抽检 and (here) 98% for 农产品: "食品…98%" reads the wrong figure
+    b = block(1, FINAL, "食品抽檢合格率達到98.5%以上,農產品質量安全例行監測合格率達到98%以上。")
+    assert ground_answer("正式方案的食品抽检合格率目标是98%以上[1]。", [b]) == ("", 1)
+    assert ground_answer("正式方案的食品抽检合格率目标是98.5%以上[1]。", [b])[1] == 0
+    assert ground_answer("农产品例行监测合格率目标是98%以上[1]。", [b])[1] == 0
+    assert ground_answer("The target is 98%[1].", [b])[1] == 0  # no shared wording: no judgement
+
+
+def test_excerpt_puts_the_sentence_stating_the_asked_fact_first():
+    text = "征求意见的联系方式如下，欢迎各界提出意见和建议。联系电话：0769-12345678。意见请于月底前反馈，逾期不再受理。"
+    out = excerpt(text, "联系 电话 意见", 24, question="征求意见的联系电话是多少？")
+    assert "0769-12345678" in out
+
+
+def test_an_english_answer_that_restates_the_question_says_nothing():
+    q = "What tax incentive applies to enterprises' quality innovation spending in Yuancheng?"
+    assert not has_content("The tax incentive applies to enterprises' quality innovation spending in Yuancheng[1].", q)
+    assert has_content("Enterprises can claim the additional tax deduction (加计扣除)[1].", q)
+    assert has_content("0769-23109796[1]", "What phone number should I call?")
+
+
+def test_a_comparison_is_not_completed_with_a_sentence_sharing_only_document_names():
+    preamble = block(2, FINAL, "現將東莞市質量強市建設實施方案全文公布。", "dg-2024/0.1")
+    answer, cited, added = complete_comparison(
+        "东莞征求意见稿的目标是食品抽检合格率达到98%以上[1]。",
+        [B1],
+        [B1, preamble],
+        ["dg-2024", "dg-draft"],
+        "东莞市质量强市方案和征求意见稿的食品抽检合格率目标各是多少？",
+        "东莞市 质量 强市 方案 征求意见稿 食品 抽检 合格率",
+        english=False,
+    )
+    assert added == 0 and cited == [B1]

@@ -120,6 +120,9 @@ def test_split_parts_are_deduplicated(index, embedder, settings):
         ("深圳市质量强市的奖补标准是多少？", "place:深圳"),
         ("广东省2030年的制造业产品质量合格率目标是多少？", "number:2030"),
         ("中国质量奖的奖金是多少？", ""),
+        ("企业申请“质量护照”需要什么条件？", "term:质量护照"),
+        ("源城区质量强区工作领导小组的组长是谁？", "answer-type:person"),
+        ("How much is the annual budget of Dongguan's quality improvement fund?", "answer-type:quantity"),
     ],
 )
 def test_uncovered_questions_are_declined_with_a_reason(retriever, question, reason):
@@ -137,3 +140,25 @@ def test_langchain_interface_goes_through_the_same_search(retriever):
     docs = retriever.invoke("源城区品牌建设的金融支持")
     assert len(docs) == 10
     assert docs[0].metadata["clause_id"] == retriever.search("源城区品牌建设的金融支持").clauses[0].clause.clause_id
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "源城区鼓励金融机构把哪些因素作为企业融资授信的重要依据？",  # "哪些因素" is not a missing topic word
+        "What is the deadline for submitting comments on the Dongguan consultation draft?",  # 截止 or 日前
+        "东莞2024年方案提出研发经费投入占GDP的比重是多少？",  # a share, not an amount of money
+    ],
+)
+def test_question_phrasing_is_not_mistaken_for_a_missing_topic(retriever, question):
+    r = retriever.search(question)
+    assert not r.declined, (r.decline_reason, r.features)
+
+
+def test_previous_question_lends_its_place_to_a_question_naming_none(retriever):
+    plain = retriever.search("在严格质量安全监管方面提出了什么？")
+    carried = retriever.search("在严格质量安全监管方面提出了什么？", context="韶关的方案提出了哪些举措？")
+    shaoguan = [d for d in retriever.index.documents if d.startswith("shaoguan")]
+    assert carried.preferred_docs == shaoguan and plain.preferred_docs == []
+    own = retriever.search("东莞在严格质量安全监管方面提出了什么？", context="韶关的方案提出了哪些举措？")
+    assert all(d.startswith("dongguan") for d in own.preferred_docs)
