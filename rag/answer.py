@@ -31,7 +31,9 @@ from rag.grounding import (
     has_content,
     is_refusal,
     misses_answer_type,
+    off_topic,
     prompt_lines,
+    topic_terms,
 )
 from rag.index import CorpusIndex, ensure_index
 from rag.llm import ChatBackend, LLMError, make_backend
@@ -326,6 +328,8 @@ class AnswerPipeline:
             return fallback("ungrounded" if removed else "no-content")
         if misses_answer_type(question, grounded):
             return fallback("no-figure")
+        if off_topic(grounded, topic_terms(query, blocks, self.retriever.idf), question):
+            return fallback("off-topic")
         if removed:  # renumbering again drops citations of removed sentences
             grounded, cited = cite_answer(
                 grounded, [Block(i, b.scored, b.excerpt, b.context) for i, b in enumerate(cited, 1)]

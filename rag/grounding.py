@@ -21,7 +21,7 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag.retrieval import ANSWER_TYPES, ScoredClause, version_preference
+from rag.retrieval import ANSWER_TYPES, INTERROGATIVE, QUESTION_WORDS, ScoredClause, version_preference
 from rag.text import match_key, normalize, tokens
 
 SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
@@ -70,6 +70,9 @@ ENGLISH_FILLER = set(
 OVERLAP_MIN = 0.25  # share of an answer's character bigrams that must come from a clause to cite it
 NEAR_BEST = 0.8  # a sentence cites a second clause only when it supports it almost as well
 EXTRACTIVE_SENTENCES = 2
+TOPIC_TERMS = 3  # an answer must mention one of the question's this-many rarest clause words
+TOPIC_MIN_IDF_SHARE = 0.25  # … that are rarer than this share of the rarest (not 质量, 企业, 建设)
+OFF_TOPIC_MIN_HANZI = 20  # shorter answers are terse statements of the fact, not judged for topic
 STATES_MIN_SHARE = 0.5  # a sentence stating the asked-for fact must have this share of the best word overlap
 UNITS_IN_PROMPT = 8  # responsible units listed per block for a department question
 
@@ -393,6 +396,43 @@ def has_content(answer: str, question: str = "") -> bool:
         )
         return new >= MIN_NEW_WORDS
     return len(_bigrams(plain) - _bigrams(question)) >= MIN_NEW_BIGRAMS
+
+
+def topic_terms(query: str, blocks: list[Block], idf: dict[str, float]) -> list[str]:
+    """The question's rarest words that the prompt's clauses also use (首席质量官, 加计扣除): an
+    answer about the question mentions at least one of them. Question words, paraphrase words the
+    clauses never use, and the documents' own names (东莞, 征求意见稿) are not topics."""
+    clause_text = " ".join(normalize(b.text) for b in blocks)
+    names = " ".join(
+        f"{b.scored.document.title} {b.scored.document.display_title} {b.scored.document.region}" for b in blocks
+    )
+    skip = set(tokens(normalize(names))) | QUESTION_WORDS
+    words = [
+        t
+        for t in dict.fromkeys(tokens(query))
+        if len(t) >= 2 and re.search(r"[\u4e00-\u9fff]", t) and t not in skip and not INTERROGATIVE.match(t)
+    ]
+    floor = TOPIC_MIN_IDF_SHARE * max(idf.values(), default=0.0)
+    words = [t for t in words if t in clause_text and idf.get(t, 0.0) >= floor]
+    return sorted(words, key=lambda t: -idf[t])[:TOPIC_TERMS]
+
+
+def off_topic(answer: str, terms: list[str], question: str = "") -> bool:
+    """A Chinese answer that mentions none of the question's topic terms answers something else.
+
+    Not judged: English answers, terse ones ("韶关稳居B级", "源城区：2025年") and ones stating the
+    kind of fact the question asks for — they answer rather than restate the topic."""
+    plain = match_key(CITATION.sub("", answer))
+    if (
+        not terms
+        or re.search(r"[A-Za-z]{3}", plain)
+        or len(re.findall(r"[\u4e00-\u9fff]", plain)) < OFF_TOPIC_MIN_HANZI
+    ):
+        return False
+    wanted = _answer_states(question)
+    if wanted and all(p.search(normalize(plain)) for p in wanted):
+        return False
+    return not any(t in plain for t in terms)
 
 
 def misses_answer_type(question: str, answer: str) -> bool:

@@ -511,6 +511,11 @@ class HybridRetriever(BaseRetriever):
         return configured if configured >= 0 else self.confidence_model.threshold
 
     @property
+    def idf(self) -> dict[str, float]:
+        """Inverse document frequency of each token over the clause chunks."""
+        return self._idf
+
+    @property
     def _max_idf(self) -> float:
         return max(self._idf.values(), default=1.0)
 

@@ -18,7 +18,9 @@ from rag.grounding import (
     has_content,
     is_refusal,
     misses_answer_type,
+    off_topic,
     prompt_lines,
+    topic_terms,
 )
 from rag.retrieval import ScoredClause
 
@@ -240,7 +242,7 @@ def test_an_english_answer_that_restates_the_question_says_nothing():
 
 def test_a_comparison_is_not_completed_with_a_sentence_sharing_only_document_names():
     preamble = block(2, FINAL, "現將東莞市質量強市建設實施方案全文公布。", "dg-2024/0.1")
-    answer, cited, added = complete_comparison(
+    _, cited, added = complete_comparison(
         "东莞征求意见稿的目标是食品抽检合格率达到98%以上[1]。",
         [B1],
         [B1, preamble],
@@ -250,3 +252,21 @@ def test_a_comparison_is_not_completed_with_a_sentence_sharing_only_document_nam
         english=False,
     )
     assert added == 0 and cited == [B1]
+
+
+def test_an_answer_mentioning_none_of_the_questions_topic_terms_is_off_topic():
+    b = block(
+        1, DRAFT, "加强首席质量官资格培训，推动规上工业企业普遍设立首席质量官。到2035年，质量强市建设基础更加牢固。"
+    )
+    idf = {"首席质量官": 5.0, "首席": 4.5, "质量官": 4.5, "设立": 2.0, "质量": 0.1, "东莞": 1.0}
+    terms = topic_terms("东莞征求意见稿要设立多少名首席质量官 那征求意见稿是怎么要求的", [b], idf)
+    assert "首席" in terms and "东莞" not in terms and len(terms) <= 3
+    assert off_topic("到2035年，质量强市建设基础更加牢固，先进质量文化蔚然成风，品牌综合实力更强[1]。", terms)
+    assert not off_topic("推动规上工业企业普遍设立首席质量官[1]。", terms)
+    assert not off_topic(
+        "The draft asks large firms to appoint chief quality officers[1].", terms
+    )  # English: not judged
+    assert not off_topic("任何回答", [])  # no topic terms the clauses use: no judgement
+    assert not off_topic("韶关稳居B级[1]。", terms)  # terse: the fact itself
+    assert not off_topic("0769-23109796[1]", terms)
+    assert not off_topic("到2035年，质量强市建设基础更加牢固，质量文化蔚然成风[1]。", terms, "到哪一年实现？")
