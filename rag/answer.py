@@ -20,7 +20,7 @@ from typing import Any
 import yaml
 
 from rag.config import PROJECT_ROOT, Settings, get_settings
-from rag.followup import condense_question, parse_history
+from rag.followup import condense_question, parse_history, previous_question
 from rag.grounding import (
     Block,
     build_blocks,
@@ -153,9 +153,9 @@ class AnswerPipeline:
         focus = question if standalone != question else None
         if not isinstance(filters, RetrievalFilters):
             filters = RetrievalFilters.from_dict(filters)
-        previous = [t.content for t in turns if t.role == "user" and t.content.strip()]
+        previous = previous_question(turns)
         # the earlier question goes into the prompt too: the same checks as the current one
-        context = check_question(previous[-1], self.settings.max_question_chars).text if previous else None
+        context = check_question(previous, self.settings.max_question_chars).text if previous else None
         result = self.retriever.search(standalone, filters, focus=focus, context=context)
         result.extra["standalone_question"] = standalone
         result.extra["previous"] = context or ""

@@ -71,9 +71,15 @@ def condense_with_llm(question: str, history: list[Turn], backend, template: str
     return out or question
 
 
+def previous_question(history: list[Turn]) -> str | None:
+    """The user's last question before this turn, if any."""
+    previous = [t.content for t in history if t.role == "user" and t.content.strip()]
+    return previous[-1].strip() if previous else None
+
+
 def condense_question(question: str, history: list[Turn]) -> str:
     """Standalone form of `question` given earlier turns (unchanged when it already stands alone)."""
-    previous = [t.content for t in history if t.role == "user" and t.content.strip()]
+    previous = previous_question(history)
     if not previous or not is_followup(question):
         return question
-    return f"{previous[-1].strip()} {question.strip()}"
+    return f"{previous} {question.strip()}"

@@ -138,6 +138,18 @@ def _answer_states(question: str) -> list[re.Pattern]:
     return [states for asks, states in ANSWER_TYPES.values() if asks.search(q)]
 
 
+def _states(text: str, wanted: list[re.Pattern]) -> bool:
+    """`text` states everything the question asks for (False when it asks for nothing in particular)."""
+    plain = normalize(text)
+    return bool(wanted) and all(p.search(plain) for p in wanted)
+
+
+def _name_tokens(blocks: list[Block]) -> set[str]:
+    """Words of the blocks' document titles and regions (东莞, 征求意见稿): names, not topics."""
+    d = [b.scored.document for b in blocks]
+    return set(tokens(normalize(" ".join(f"{x.title} {x.display_title} {x.region}" for x in d))))
+
+
 def _ranked_sentences(
     question: str, query: str, blocks: list[Block], ignore: set[str] | None = None
 ) -> list[tuple[float, str, Block]]:
@@ -150,8 +162,7 @@ def _ranked_sentences(
         for i, s in enumerate(_sentences(b.text)):
             if _is_heading(s, b):
                 continue
-            states = bool(wanted) and all(p.search(normalize(s)) for p in wanted)
-            candidates.append((states, _score(s, qtokens), -b.number, -i, s, b))
+            candidates.append((_states(s, wanted), _score(s, qtokens), -b.number, -i, s, b))
     best = max((c[1] for c in candidates), default=0.0)
     # a sentence stating the asked-for kind of fact goes first, if it is nearly as relevant as the best
     candidates = [(st and sc > 0 and sc >= STATES_MIN_SHARE * best, sc, *rest) for st, sc, *rest in candidates]
@@ -177,10 +188,7 @@ def complete_comparison(
     the question, not just the names of the documents being compared."""
     cited = list(cited)
     added = 0
-    names = " ".join(
-        f"{b.scored.document.title} {b.scored.document.display_title} {b.scored.document.region}" for b in blocks
-    )
-    ignore = set(tokens(names)) | set(tokens("征求意见稿 正式 方案 文件 计划"))
+    ignore = _name_tokens(blocks) | set(tokens("征求意见稿 正式 方案 文件 计划"))
     for doc_id in compared:
         if any(b.scored.document.doc_id == doc_id for b in cited):
             continue
@@ -205,10 +213,7 @@ def excerpt(clause_text: str, query: str, budget: int, question: str = "") -> st
     wanted = _answer_states(question)
     sentences = _sentences(text)
     scores = [_score(sent, qtokens) for sent in sentences]
-    states = [
-        bool(wanted) and sc > 0 and all(p.search(sent) for p in wanted)
-        for sent, sc in zip(sentences, scores, strict=True)
-    ]
+    states = [sc > 0 and _states(sent, wanted) for sent, sc in zip(sentences, scores, strict=True)]
     ranked = sorted(range(len(sentences)), key=lambda i: (not states[i], -scores[i], i))
     chosen: set[int] = set()
     used = 0
@@ -403,10 +408,7 @@ def topic_terms(query: str, blocks: list[Block], idf: dict[str, float]) -> list[
     answer about the question mentions at least one of them. Question words, paraphrase words the
     clauses never use, and the documents' own names (东莞, 征求意见稿) are not topics."""
     clause_text = " ".join(normalize(b.text) for b in blocks)
-    names = " ".join(
-        f"{b.scored.document.title} {b.scored.document.display_title} {b.scored.document.region}" for b in blocks
-    )
-    skip = set(tokens(normalize(names))) | QUESTION_WORDS
+    skip = _name_tokens(blocks) | QUESTION_WORDS
     words = [
         t
         for t in dict.fromkeys(tokens(query))
@@ -429,8 +431,7 @@ def off_topic(answer: str, terms: list[str], question: str = "") -> bool:
         or len(re.findall(r"[\u4e00-\u9fff]", plain)) < OFF_TOPIC_MIN_HANZI
     ):
         return False
-    wanted = _answer_states(question)
-    if wanted and all(p.search(normalize(plain)) for p in wanted):
+    if _states(plain, _answer_states(question)):
         return False
     return not any(t in plain for t in terms)
 
