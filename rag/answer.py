@@ -20,12 +20,14 @@ from typing import Any
 import yaml
 
 from rag.config import PROJECT_ROOT, Settings, get_settings
-from rag.followup import condense_question, parse_history, previous_question
+from rag.followup import is_followup, parse_history, previous_question
 from rag.grounding import (
     Block,
     build_blocks,
     cite_answer,
     complete_comparison,
+    complete_part,
+    complete_units,
     extractive_answer,
     ground_answer,
     has_content,
@@ -148,18 +150,32 @@ class AnswerPipeline:
     def retrieve(
         self, question: str, history: list | None = None, filters: dict | RetrievalFilters | None = None
     ) -> RetrievalResult:
+        """Analyse the question (rag/query.py), retrieve (rag/retrieval.py), decide (rag/answerability.py)."""
         turns = parse_history(history)
-        standalone = condense_question(question, turns)
-        focus = question if standalone != question else None
         if not isinstance(filters, RetrievalFilters):
             filters = RetrievalFilters.from_dict(filters)
         previous = previous_question(turns)
         # the earlier question goes into the prompt too: the same checks as the current one
         context = check_question(previous, self.settings.max_question_chars).text if previous else None
-        result = self.retriever.search(standalone, filters, focus=focus, context=context)
-        result.extra["standalone_question"] = standalone
+        analyzer = self.retriever.analyzer
+        if analyzer.translate is None and self.settings.translate_english:
+            analyzer.translate = self._translate
+        analysis = analyzer.analyze(question, previous=context, is_followup=bool(context) and is_followup(question))
+        result = self.retriever.decide(self.retriever.retrieve(analysis, filters))
+        result.extra["standalone_question"] = analysis.search_text if analysis.is_followup else question
         result.extra["previous"] = context or ""
         return result
+
+    def _translate(self, english: str) -> str:
+        """English question → Chinese query: one short model call (prompts/translate.txt)."""
+        prompt = prompt_file("translate.txt").strip().format(question=english)
+        # the same system prompt as the answer: llama.cpp keeps it cached for both calls
+        messages = [
+            {"role": "system", "content": prompt_file("system.txt").strip()},
+            {"role": "user", "content": prompt},
+        ]
+        out = "".join(self.backend.stream(messages, self.settings.translate_max_tokens, 0.0))
+        return out.strip().splitlines()[0] if out.strip() else ""
 
     # ------------------------------------------------------------------ answering
     def predict(
@@ -221,10 +237,13 @@ class AnswerPipeline:
             return
         pred.timings["retrieval_s"] = round(time.perf_counter() - t0, 4)
         pred.retrieved = [s.to_contract() for s in result.clauses]
+        analysis = result.analysis
         pred.extra.update(
             confidence=round(result.confidence, 4),
             features=result.features.to_dict(),
             standalone_question=result.extra["standalone_question"],
+            analysis=analysis.to_dict(),
+            decided_by=result.decision.mechanism,
         )
         if result.declined:
             pred.declined = True
@@ -233,18 +252,29 @@ class AnswerPipeline:
             yield finish("retrieval-only")
             return
         if result.declined:
-            pred.answer = self._decline_text(result, lang)
+            pred.answer, cited = self._decline_reply(result, lang)
+            pred.citations = [citation_object(b) for b in cited]
             pred.timings["first_token_s"] = round(time.perf_counter() - t0, 4)
             yield finish("decline-" + result.decline_reason.split(":")[0])
             return
 
         query = result.normalized_query  # for English: expanded with the plans' Chinese terms
-        depth = self.settings.prompt_k_english if lang == "english" else self.settings.prompt_k
-        blocks = build_blocks(result.clauses[:depth], query, self.settings.prompt_chars, self._parent_text, check.text)
-        asked = check.text
-        if result.extra["standalone_question"] != check.text:
+        # what is asked, as the checks read it: the focus (filler gone, typos repaired); English as typed
+        asked_text = check.text if lang == "english" else analysis.focus
+        groups = self._part_groups(result)
+        if groups:
+            chosen = {s.clause.clause_id: s for _, ranked in groups for s in ranked[: self.settings.prompt_k_part]}
+            clauses = list(chosen.values())
+            budget = self.settings.prompt_chars_multipart
+        else:
+            depth = self.settings.prompt_k_english if lang == "english" else self.settings.prompt_k
+            clauses, budget = result.clauses[:depth], self.settings.prompt_chars
+        blocks = build_blocks(clauses, query, budget, self._parent_text, asked_text)
+        # the model gets what is asked: typos repaired, who-is-asking and filler left out
+        asked = check.text if lang == "english" or not analysis.ask else analysis.ask
+        if analysis.is_followup:
             # a follow-up ("那广东省的行动计划呢？") means nothing to the model without the earlier question
-            asked = prompt_file("followup.txt").strip().format(question=check.text, previous=result.extra["previous"])
+            asked = prompt_file("followup.txt").strip().format(question=asked, previous=result.extra["previous"])
         pred.extra["prompt_question"] = asked
         messages = self._messages(blocks, asked, lang)
         raw = ""
@@ -257,27 +287,66 @@ class AnswerPipeline:
         except (LLMError, ModelError) as exc:
             pred.extra["llm_error"] = str(exc)
         pred.extra["raw_answer"] = raw
-        if is_refusal(raw) and result.confidence < self.settings.second_opinion_below:
-            # retrieval was only marginally sure and the model, reading the clauses, finds no answer
+        gray_zone = result.confidence < self.retriever.decline_threshold + self.settings.second_opinion_band
+        if is_refusal(raw) and gray_zone and not groups:
+            # the decision was only just "answer", and the model, reading the clauses, finds no answer
             pred.declined = True
             pred.extra["decline_reason"] = "model-refusal"
-            pred.answer = self._decline_text(result, lang)
+            pred.answer, cited = self._decline_reply(result, lang)
+            pred.citations = [citation_object(b) for b in cited]
             yield finish("decline-model-refusal")
             return
-        answer, cited, path = self._postprocess(raw, blocks, check.text, query, lang)
+        answer, cited, path = self._postprocess(raw, blocks, asked_text, query, lang)
         compared = result.extra.get("compared_docs", [])
         if compared and cited:
             pool = blocks + self._comparison_extras(result, blocks, compared)
             answer, cited, added = complete_comparison(
-                answer, cited, pool, compared, check.text, query, lang == "english"
+                answer, cited, pool, compared, asked_text, query, lang == "english"
             )
             if added:
                 path += "+completed"
+        if groups:
+            answer, cited, added = self._complete_parts(answer, cited, blocks, result, lang)
+            if added:
+                path += "+parts"
         if pred.timings.get("first_token_s") is None:
             pred.timings["first_token_s"] = round(time.perf_counter() - t0, 4)
         pred.answer = to_traditional(answer) if lang == "traditional" else answer
         pred.citations = [citation_object(b) for b in cited]
         yield finish(path)
+
+    def _part_groups(self, result: RetrievalResult) -> list[tuple[str, list]]:
+        """(part, its ranked clauses) for each answerable part of a multi-part question."""
+        if not result.parts:
+            return []
+        parts = result.analysis.parts
+        return [
+            (p.text, ranked)
+            for p, ranked, d in zip(parts, result.parts, result.part_decisions, strict=True)
+            if not d.declined
+        ]
+
+    def _complete_parts(
+        self, answer: str, cited: list[Block], blocks: list[Block], result: RetrievalResult, lang: str
+    ) -> tuple[str, list[Block], int]:
+        """Every answered part is cited from its own clauses (else its best sentence is quoted);
+        every part the plans do not answer is said to be unanswered ("方案未写明…")."""
+        english = lang == "english"
+        added = 0
+        kinds = {p.text: p.answer_type for p in result.analysis.parts}
+        for part, ranked in self._part_groups(result):
+            ids = {s.clause.clause_id for s in ranked[: self.settings.prompt_k_part]}
+            own = [b for b in blocks if b.scored.clause.clause_id in ids]
+            if kinds.get(part) == "department":  # "…哪个部门牵头？": the units must be named
+                answer, cited, n = complete_units(answer, cited, own, english)
+            else:
+                answer, cited, n = complete_part(answer, cited, own, part, english)
+            added += n
+        for part, decision in zip(result.analysis.parts, result.part_decisions, strict=True):
+            if decision.declined:
+                answer = answer.rstrip() + "\n" + reply("part_unstated", lang, part=part.text)
+                added += 1
+        return answer, cited, added
 
     def _comparison_extras(self, result: RetrievalResult, blocks: list[Block], compared: list[str]) -> list[Block]:
         """The compared documents' best retrieved clauses beyond those the prompt had room for."""
@@ -342,21 +411,36 @@ class AnswerPipeline:
         a = embedder.embed_query(answer)
         return [float(v @ a) for v in embedder.embed_passages(texts)]
 
-    def _decline_text(self, result: RetrievalResult, lang: str) -> str:
+    def _decline_reply(self, result: RetrievalResult, lang: str) -> tuple[str, list[Block]]:
+        """The decline, said with its reason. When the plans deal with the topic but not with the
+        detail asked (an amount, a procedure, today's figure, the national level), the reply also
+        quotes what they do state, cited ("方案只提到依法享受加计扣除，未规定比例[1]")."""
         kind, _, value = result.decline_reason.partition(":")
+        english = lang == "english"
         if kind == "place":
             regions = "、".join(dict.fromkeys(d.region for d in self.index.documents.values()))
-            if lang == "english":
+            if english:
                 regions = "Guangdong province, Dongguan, Shaoguan and Heyuan's Yuancheng district"
-            text = reply("decline_place", lang, regions=regions, place=value)
-        elif kind in {"number", "term"}:
+            return reply("decline_place", lang, regions=regions, place=value), []
+        if kind in {"number", "term"}:
             text = reply("decline_number", lang, number=value)
-        elif kind == "answer-type":
-            what = replies()["what"][value]["en" if lang == "english" else "zh"]
+        elif kind in {"answer-type", "current", "national"}:
+            key = value if kind == "answer-type" else kind
+            what = replies()["what"][key]["en" if english else "zh"]
             text = reply("decline_answer_type", lang, what=what)
+            analysis = result.analysis
+            asked = result.normalized_query if english else analysis.focus
+            blocks = build_blocks(
+                result.clauses[:1], result.normalized_query, self.settings.prompt_chars, self._parent_text
+            )
+            if blocks:
+                quote, cited = extractive_answer(asked, result.normalized_query, blocks, english, sentences=1)
+                if cited:
+                    stated = reply("plans_state", lang) + "\n" + quote
+                    return text + "\n" + (to_traditional(stated) if lang == "traditional" else stated), cited
         else:
             text = reply("decline", lang)
         related = [s.clause.label for s in result.clauses[:RELATED_SHOWN] if s.score > 0]
-        if related and kind != "place":
+        if related:
             text += "\n" + reply("related", lang) + "\n" + "\n".join(f"- {label}" for label in related)
-        return text
+        return text, []

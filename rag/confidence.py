@@ -14,8 +14,9 @@ Decisive rules (each one declines, and says why, so the user can be told):
   person, and none of the top three clauses states such a thing (奖金是多少 when the clause
   only says 通报表扬).
 
-Soft signals, combined by a logistic regression fitted on the dev set (`python -m
-eval.calibrate`, weights and threshold in `rag/confidence.json`, plain JSON):
+Soft signals, combined by a logistic regression fitted with scikit-learn on the dev sets (`python
+-m eval.calibrate`, threshold chosen on cross-validated scores; weights and threshold in
+`rag/confidence.json`, plain JSON):
 - `top_dense`: the best cosine of any chunk;
 - `dense_margin`: how far it stands above the query's median cosine (a query-specific baseline);
 - `coverage`: the IDF-weighted share of the question's topic words found in the top three
@@ -37,9 +38,6 @@ import numpy as np
 
 CONFIDENCE_FILE = Path(__file__).with_name("confidence.json")
 FEATURE_NAMES = ("top_dense", "dense_margin", "coverage", "no_cjk", "missing_rarity")
-L2 = 0.5  # ridge strength: the dev set is small, keep weights modest
-STEPS = 4000
-LEARNING_RATE = 0.1
 
 
 @dataclass(frozen=True)
@@ -67,6 +65,8 @@ class QueryFeatures:
             return f"number:{self.unseen_number}"
         if self.unseen_term:
             return f"term:{self.unseen_term}"
+        if self.unmet_answer_type in {"national", "current"}:  # the level or time asked is not the plans'
+            return self.unmet_answer_type
         if self.unmet_answer_type:
             return f"answer-type:{self.unmet_answer_type}"
         return ""
@@ -94,29 +94,28 @@ class ConfidenceModel:
         return 1.0 / (1.0 + math.exp(-max(min(z, 50.0), -50.0)))
 
     @classmethod
-    def fit(cls, features: list[QueryFeatures], answerable: list[bool], trained_on: str) -> ConfidenceModel:
-        """Ridge-regularised logistic regression by gradient descent (no extra dependency needed).
+    def fit(
+        cls, features: list[QueryFeatures], answerable: list[bool], trained_on: str, c: float = 1.0
+    ) -> ConfidenceModel:
+        """L2-regularised logistic regression (scikit-learn), classes weighted equally (there are
+        many more answerable questions than unanswerable ones). Questions a decisive rule already
+        declines are left out: the model learns the rest. The weights are stored as plain numbers."""
+        from sklearn.linear_model import LogisticRegression
+        from sklearn.preprocessing import StandardScaler
 
-        Questions a decisive rule already declines are left out: the model learns the rest."""
         pairs = [(f, a) for f, a in zip(features, answerable, strict=True) if not f.decisive_reason]
         x = np.stack([f.vector() for f, _ in pairs])
-        y = np.array([a for _, a in pairs], dtype=np.float64)
-        mean = x.mean(axis=0)
-        scale = x.std(axis=0)
-        scale[scale < 1e-6] = 1.0
-        xs = (x - mean) / scale
-        w = np.zeros(xs.shape[1])
-        b = 0.0
-        # weight classes equally: the dev set has many more answerable than unanswerable questions
-        pos = max(y.sum(), 1.0)
-        neg = max(len(y) - y.sum(), 1.0)
-        sample_w = np.where(y == 1, len(y) / (2 * pos), len(y) / (2 * neg))
-        for _ in range(STEPS):
-            p = 1.0 / (1.0 + np.exp(-(xs @ w + b)))
-            grad = (p - y) * sample_w
-            w -= LEARNING_RATE * (xs.T @ grad / len(y) + L2 * w / len(y))
-            b -= LEARNING_RATE * grad.mean()
-        return cls([float(v) for v in w], float(b), [float(v) for v in mean], [float(v) for v in scale], trained_on)
+        y = np.array([a for _, a in pairs], dtype=int)
+        scaler = StandardScaler().fit(x)
+        scale = np.where(scaler.scale_ < 1e-6, 1.0, scaler.scale_)
+        lr = LogisticRegression(C=c, class_weight="balanced", max_iter=1000).fit((x - scaler.mean_) / scale, y)
+        return cls(
+            [float(v) for v in lr.coef_[0]],
+            float(lr.intercept_[0]),
+            [float(v) for v in scaler.mean_],
+            [float(v) for v in scale],
+            trained_on,
+        )
 
     def save(self, path: Path = CONFIDENCE_FILE) -> None:
         data = {"features": list(FEATURE_NAMES), **asdict(self)}

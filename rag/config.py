@@ -55,9 +55,15 @@ class Settings:
     openai_api_key: str = field(default="", repr=False)  # RAG_OPENAI_API_KEY: sent as a Bearer token, never logged
     openai_timeout: float = 120.0  # RAG_OPENAI_TIMEOUT: seconds
     prompt_chars: int = 270  # RAG_PROMPT_CHARS: clause excerpt characters in a prompt (~90 tok/s to process)
+    translate_english: bool = (
+        True  # RAG_TRANSLATE_ENGLISH: translate English questions with the model (else glossary only)
+    )
+    translate_max_tokens: int = 48  # RAG_TRANSLATE_MAX_TOKENS: a translated question is short
     # --- retrieval ---
     top_k: int = 10  # RAG_TOP_K: clauses returned by the retriever (and into eval reports)
     prompt_k: int = 3  # RAG_PROMPT_K: clauses put into the LLM prompt (the 4th added prompt time, not hits)
+    prompt_k_part: int = 2  # RAG_PROMPT_K_PART: clauses per part of a multi-part question
+    prompt_chars_multipart: int = 360  # RAG_PROMPT_CHARS_MULTIPART: excerpt characters for all parts together
     prompt_k_english: int = 4  # RAG_PROMPT_K_ENGLISH: for English questions, whose ranking is weaker
     candidate_k: int = 40  # RAG_CANDIDATE_K: candidates from each of dense and BM25 before fusion
     rrf_k: int = 20  # RAG_RRF_K: reciprocal-rank-fusion constant (20 beat 60 and 10 in bench.retrieval)
@@ -68,7 +74,9 @@ class Settings:
     heading_only_factor: float = 0.3  # RAG_HEADING_ONLY_FACTOR: score factor for clauses that are only a title
     draft_factor: float = 0.85  # RAG_DRAFT_FACTOR: score factor for drafts unless the question asks for one
     compare_slots: int = 3  # RAG_COMPARE_SLOTS: best clauses per document put first for a comparison
-    second_opinion_below: float = 0.6  # RAG_SECOND_OPINION_BELOW: under this confidence, a model refusal declines
+    second_opinion_band: float = (
+        0.1  # RAG_SECOND_OPINION_BAND: within this of the decline threshold, a model refusal declines
+    )
     decline_threshold: float = -1.0  # RAG_DECLINE_THRESHOLD: confidence below this = not covered (<0: calibrated)
     max_clause_chars: int = 800  # RAG_MAX_CLAUSE_CHARS: longer clauses are split at sentences
     # --- web app ---

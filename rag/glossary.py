@@ -1,176 +1,28 @@
 """English → Chinese domain terms, so an English question also reaches BM25 and gives the
 multilingual embedder Chinese anchor words. e5-small matches English to Chinese only loosely;
 adding the plans' own vocabulary for the English words a user typed closes most of that gap.
-The list is about the domain (quality policy), not about any particular question.
+The list (`data/lexicon/glossary.yaml`) is about the domain (quality policy), not about any
+particular question. It is the fallback of the model translation in `rag/query.py`.
 """
 
 from __future__ import annotations
 
 import re
+from functools import cache
 
-# longest phrases first when matching; values are space-separated Chinese terms
-GLOSSARY: dict[str, str] = {
-    "government quality award": "政府质量奖",
-    "quality award": "质量奖",
-    "market regulation": "市场监管局",
-    "market supervision": "市场监管局",
-    "administration for market regulation": "市场监督管理局",
-    "consultation draft": "征求意见稿",
-    "draft": "征求意见稿",
-    "small and medium": "中小微企业",
-    "sme": "中小微企业",
-    "smes": "中小微企业",
-    "going global": "走出去",
-    "go global": "走出去",
-    "intellectual property": "知识产权",
-    "public interest litigation": "公益诉讼",
-    "first responsibility": "首负责任",
-    "first-responsibility": "首负责任",
-    "new energy vehicle": "新能源汽车",
-    "new energy vehicles": "新能源汽车",
-    "energy storage": "储能",
-    "industrial cluster": "产业集群",
-    "industrial clusters": "产业集群",
-    "building materials": "建筑材料",
-    "agricultural products": "农产品",
-    "pass rate": "合格率",
-    "e-commerce": "电子商务",
-    "credit": "信用",
-    "quality": "质量",
-    "brand": "品牌",
-    "brands": "品牌",
-    "branding": "品牌",
-    "financial": "金融 融资",
-    "finance": "金融 融资",
-    "financing": "融资 金融",
-    "loan": "贷款 融资",
-    "loans": "贷款 融资",
-    "pledge": "质押",
-    "tax": "税收 税务",
-    "taxes": "税收 税务",
-    "deduction": "加计扣除",
-    "subsidy": "补贴 奖补 资金",
-    "subsidies": "补贴 奖补 资金",
-    "fund": "资金 经费",
-    "funds": "资金 经费",
-    "funding": "资金 经费",
-    "budget": "经费",
-    "award": "奖励 奖",
-    "awards": "奖励 奖",
-    "reward": "奖励",
-    "rewards": "奖励",
-    "prize": "奖",
-    "department": "部门 单位 局",
-    "departments": "部门 单位 局",
-    "agency": "部门 局",
-    "bureau": "局",
-    "responsible": "负责 责任单位",
-    "responsibility": "责任",
-    "responsibilities": "责任",
-    "obligation": "责任 义务",
-    "obligations": "责任 义务",
-    "lead": "牵头",
-    "leads": "牵头",
-    "standard": "标准",
-    "standards": "标准",
-    "standardization": "标准化",
-    "certification": "认证",
-    "inspection": "检验 检测",
-    "testing": "检测",
-    "metrology": "计量",
-    "measurement": "计量",
-    "recall": "召回",
-    "consumer": "消费者",
-    "consumers": "消费者",
-    "rights": "权益",
-    "compensation": "赔偿",
-    "insurance": "保险",
-    "talent": "人才",
-    "talents": "人才",
-    "training": "培养 培训",
-    "enterprise": "企业",
-    "enterprises": "企业",
-    "company": "企业",
-    "companies": "企业",
-    "business": "企业",
-    "businesses": "企业",
-    "export": "出口",
-    "exports": "出口",
-    "exporters": "出口企业",
-    "food": "食品",
-    "drug": "药品",
-    "drugs": "药品",
-    "construction": "工程 建设工程",
-    "engineering": "工程",
-    "service": "服务",
-    "services": "服务",
-    "manufacturing": "制造业",
-    "target": "目标",
-    "targets": "目标",
-    "goal": "目标",
-    "goals": "目标",
-    "supervision": "监管",
-    "regulation": "监管",
-    "patent": "专利",
-    "patents": "专利",
-    "green": "绿色",
-    "environment": "环境 生态环境",
-    "environmental": "环境 生态环境",
-    "assessment": "考核 评价",
-    "evaluation": "评价 考核",
-    "innovation": "创新",
-    "infrastructure": "基础设施",
-    "digital": "数字化",
-    "smart": "智慧 智能",
-    "contact": "联系人 联系",
-    "phone": "电话",
-    "email": "邮箱",
-    "deadline": "日前 截止",
-    "comment": "意见",
-    "comments": "意见 反馈",
-    "feedback": "反馈 意见",
-    "submit": "反馈",
-    "submitting": "反馈",
-    "interpretation": "解读",
-    "province": "省",
-    "provincial": "省",
-    "city": "市",
-    "district": "区",
-    "action plan": "行动计划",
-    "implementation plan": "实施方案",
-    "plan": "方案",
-    "culture": "质量文化",
-    "safety": "安全",
-    "risk": "风险",
-    "product": "产品",
-    "products": "产品",
-    "consumer goods": "消费品",
-    "tourism": "旅游",
-    "logistics": "物流",
-    "education": "教育",
-    "management": "管理",
-    "improve": "提升",
-    "improving": "提升",
-    "enhance": "提升",
-    "capability": "能力",
-    "capacity": "能力",
-    "build": "建设",
-    "building": "建设",
-    "supervise": "监管",
-    "monitoring": "监测",
-    "complaint": "投诉",
-    "complaints": "投诉",
-    "school": "学校 中小学",
-    "schools": "学校 中小学",
-}
-_PATTERN = re.compile(
-    r"\b(" + "|".join(re.escape(k) for k in sorted(GLOSSARY, key=len, reverse=True)) + r")\b", re.IGNORECASE
-)
+from rag.lexicon import load_lexicon
+
+
+@cache
+def _pattern() -> re.Pattern:
+    keys = sorted(load_lexicon().glossary, key=len, reverse=True)
+    return re.compile(r"\b(" + "|".join(re.escape(k) for k in keys) + r")\b", re.IGNORECASE)
 
 
 def chinese_term_groups(english: str) -> list[list[str]]:
     """Per English word or phrase in `english`, its Chinese alternatives ("deadline" → 日前, 截止)."""
-    return [GLOSSARY[m.group(1).lower()].split() for m in _PATTERN.finditer(english)]
+    glossary = load_lexicon().glossary
+    return [list(glossary[m.group(1).lower()]) for m in _pattern().finditer(english)]
 
 
 def chinese_terms(english: str) -> list[str]:

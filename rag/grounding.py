@@ -21,13 +21,16 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from rag.retrieval import ANSWER_TYPES, INTERROGATIVE, QUESTION_WORDS, ScoredClause, version_preference
+from rag.lexicon import load_lexicon
+from rag.query import version_preference
+from rag.retrieval import ScoredClause
 from rag.text import match_key, normalize, tokens
 
 SENTENCE = re.compile(r"[^。！？；!?;\n]+[。！？；!?;]?")
 CITATION = re.compile(r"[\[【［]\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})*)\s*[\]】］]")
 PLACEHOLDER = re.compile(r"[\[【［]\s*(编号|編號|n|N|数字|x|X)\s*[\]】］]")
 CITATION_AFTER_END = re.compile(r"([。！？；!?;.])\s*((?:[\[【［]\s*\d{1,2}(?:\s*[,，、]\s*\d{1,2})*\s*[\]】］]\s*)+)")
+REFERENCE = re.compile(r"(?:条款|條款|第|clause|article)\s*([\[【［]\s*(\d{1,2})\s*[\]】］])\s*条?", re.IGNORECASE)
 LEADING_CITATION = re.compile(r"(?m)^\s*((?:[\[【［]\s*\d{1,2}\s*[\]】］]\s*)+)(.+?)\s*$")
 FACT_PATTERNS = [
     # numbers with their unit; not digits glued to Latin letters ("PM2.5", "5G", "3D")
@@ -75,6 +78,11 @@ TOPIC_MIN_IDF_SHARE = 0.25  # … that are rarer than this share of the rarest (
 OFF_TOPIC_MIN_HANZI = 20  # shorter answers are terse statements of the fact, not judged for topic
 STATES_MIN_SHARE = 0.5  # a sentence stating the asked-for fact must have this share of the best word overlap
 UNITS_IN_PROMPT = 8  # responsible units listed per block for a department question
+# answer types (data/lexicon/query.yaml) whose fact an answer must state, else it is no answer
+FACT_TYPES = ("contact", "date", "year", "amount", "rate", "count")
+ANY_FIGURE = re.compile(
+    r"(?<![\d.])(?!(?:19|20)\d\d(?:\D|$))\d+(?:\.\d+)?|[一二三四五六七八九十百千万亿两]+[个家项名条类倍]"
+)
 
 
 @dataclass
@@ -132,10 +140,16 @@ def _score(sentence: str, qtokens: set[str]) -> float:
     return sum(len(t) for t in qtokens & set(tokens(sentence)))
 
 
+def _fact_types(question: str) -> list:
+    """The kinds of fact the question asks for (a figure, a date, a year, a contact), per the lexicon."""
+    q = normalize(question).lower()
+    return [t for t in load_lexicon().answer_types if t.name in FACT_TYPES and t.asks.search(q)]
+
+
 def _answer_states(question: str) -> list[re.Pattern]:
-    """What the question asks for (a quantity, a date, a year), as patterns a sentence must match."""
-    q = normalize(question)
-    return [states for asks, states in ANSWER_TYPES.values() if asks.search(q)]
+    """What the question asks for (a quantity, a date, a year), as patterns a sentence must match.
+    A count is any figure here ("指数达到94"): the unit check is the answerability decision's."""
+    return [ANY_FIGURE if t.name == "count" else t.states for t in _fact_types(question)]
 
 
 def _states(text: str, wanted: list[re.Pattern]) -> bool:
@@ -201,6 +215,41 @@ def complete_comparison(
         answer = answer.rstrip() + "\n" + quote_line(sentence, block, len(cited), english)
         added += 1
     return answer, cited, added
+
+
+def complete_part(
+    answer: str, cited: list[Block], own: list[Block], part: str, english: bool
+) -> tuple[str, list[Block], int]:
+    """One part of a multi-part question must be answered from its own clauses: when the answer
+    cites none of `own`, append the best sentence of `own` for `part`, quoted and cited."""
+    if not own or any(b in cited for b in own):
+        return answer, cited, 0
+    ranked = _ranked_sentences(part, part, own)
+    if not ranked or ranked[0][0] == 0:
+        return answer, cited, 0
+    _, sentence, block = ranked[0]
+    cited = [*cited, block]
+    return answer.rstrip() + "\n" + quote_line(sentence, block, len(cited), english), cited, 1
+
+
+def complete_units(answer: str, cited: list[Block], own: list[Block], english: bool) -> tuple[str, list[Block], int]:
+    """A part asking who is responsible: when the answer names none of the units of its clauses,
+    append the first clause's units (lead first), cited."""
+    with_units = [b for b in own if b.scored.clause.responsible]
+    plain = match_key(answer)
+    if not with_units or any(match_key(u) in plain for b in with_units for u in b.scored.clause.responsible):
+        return answer, cited, 0
+    b = with_units[0]
+    cited = cited if b in cited else [*cited, b]
+    n = cited.index(b) + 1
+    c = b.scored.clause
+    units = "、".join(c.responsible)
+    if english:
+        line = f"Responsible units ({c.number}{c.heading}): {units} [{n}]"
+    else:
+        lead = f"由{c.lead}牵头，" if c.lead else ""
+        line = f"{c.number}{c.heading}：{lead}责任单位为{units}。[{n}]"
+    return answer.rstrip() + "\n" + line, cited, 1
 
 
 def excerpt(clause_text: str, query: str, budget: int, question: str = "") -> str:
@@ -289,9 +338,11 @@ def cite_answer(
     `similarity(text, texts)` (e5 cosines) is used when character overlap cannot work, as for an
     English answer about Chinese clauses."""
     answer = PLACEHOLDER.sub("", answer)
+    by_number = {b.number: b for b in blocks}
+    # "根据条款[1]，…": the number names a clause; moved to the sentence end it would leave "根据条款，"
+    answer = REFERENCE.sub(lambda m: _reference(m, by_number), answer)
     answer = LEADING_CITATION.sub(lambda m: m.group(2) + m.group(1).replace(" ", ""), answer)  # "[1] 句子" → "句子[1]"
     answer = CITATION_AFTER_END.sub(lambda m: m.group(2).strip() + m.group(1), answer)  # "句子。[1]" → "句子[1]。"
-    by_number = {b.number: b for b in blocks}
     pieces: list[tuple[str, list[int]]] = []
     for sentence in _sentences(answer) or [answer]:
         nums = [int(n) for m in CITATION.finditer(sentence) for n in re.split(r"[,，、]", m.group(1))]
@@ -313,6 +364,17 @@ def cite_answer(
         marks = "".join(f"[{renumber[n]}]" for n in sorted(nums))
         parts.append((body[:-1] if end else body) + marks + end)
     return "".join(parts).strip(), [by_number[n] for n in order]
+
+
+def _reference(m: re.Match, by_number: dict[int, Block]) -> str:
+    """ "条款[1]" → "《东莞市质量强市方案(2024)》14、争创中国精品[1]" (the number stays as a citation)."""
+    block = by_number.get(int(m.group(2)))
+    if block is None:
+        return m.group(0)
+    c, title = block.scored.clause, block.scored.document.display_title
+    if m.group(0)[:1].isascii():
+        return f"{title} {c.number}{c.heading} [{m.group(2)}]"
+    return f"《{title}》{c.number}{c.heading}[{m.group(2)}]"
 
 
 def facts_of(sentence: str) -> list[str]:
@@ -408,11 +470,12 @@ def topic_terms(query: str, blocks: list[Block], idf: dict[str, float]) -> list[
     answer about the question mentions at least one of them. Question words, paraphrase words the
     clauses never use, and the documents' own names (东莞, 征求意见稿) are not topics."""
     clause_text = " ".join(normalize(b.text) for b in blocks)
-    skip = _name_tokens(blocks) | QUESTION_WORDS
+    lexicon = load_lexicon()
+    skip = _name_tokens(blocks) | lexicon.question_words
     words = [
         t
         for t in dict.fromkeys(tokens(query))
-        if len(t) >= 2 and re.search(r"[\u4e00-\u9fff]", t) and t not in skip and not INTERROGATIVE.match(t)
+        if len(t) >= 2 and re.search(r"[\u4e00-\u9fff]", t) and t not in skip and not lexicon.interrogative.match(t)
     ]
     floor = TOPIC_MIN_IDF_SHARE * max(idf.values(), default=0.0)
     words = [t for t in words if t in clause_text and idf.get(t, 0.0) >= floor]
@@ -438,9 +501,8 @@ def off_topic(answer: str, terms: list[str], question: str = "") -> bool:
 
 def misses_answer_type(question: str, answer: str) -> bool:
     """The question asks how much / which date / which year, and the answer states no such thing."""
-    q = normalize(question)
     plain = normalize(CITATION.sub("", answer))
-    return any(asks.search(q) and not states.search(plain) for asks, states in ANSWER_TYPES.values())
+    return any(not p.search(plain) for p in _answer_states(question))
 
 
 def _is_heading(sentence: str, block: Block) -> bool:
@@ -448,7 +510,9 @@ def _is_heading(sentence: str, block: Block) -> bool:
     return match_key(sentence).rstrip("。") in {match_key(c.number + c.heading), match_key(c.heading)}
 
 
-def extractive_answer(question: str, query: str, blocks: list[Block], english: bool = False) -> tuple[str, list[Block]]:
+def extractive_answer(
+    question: str, query: str, blocks: list[Block], english: bool = False, sentences: int = EXTRACTIVE_SENTENCES
+) -> tuple[str, list[Block]]:
     """The best clause sentences (or the responsible units, or the document's facts), quoted with their source."""
     if DOCUMENT_QUESTION.search(question) and blocks:
         b = blocks[0]
@@ -471,7 +535,7 @@ def extractive_answer(question: str, query: str, blocks: list[Block], english: b
             return f"根据《{src}》{c.number}{c.heading}，{lead}责任单位为：{units}。[1]", [b]
     chosen: list[tuple[str, Block]] = []
     for score, sentence, block in _ranked_sentences(question, query, blocks):
-        if len(chosen) == EXTRACTIVE_SENTENCES or (chosen and score == 0):
+        if len(chosen) == sentences or (chosen and score == 0):
             break
         chosen.append((sentence, block))
     cited: list[Block] = []

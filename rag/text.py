@@ -77,6 +77,15 @@ GENERAL_RARE = -6.5  # … at or below which it is a specialist term
 
 
 @lru_cache(maxsize=20000)
+def general_share(word: str) -> float:
+    """log10 of the word's share in general Chinese (jieba's dictionary); -inf when unknown."""
+    dt = jieba.dt
+    dt.check_initialized()
+    freq = dt.FREQ.get(word, 0)
+    return math.log10(freq / dt.total) if freq else float("-inf")
+
+
+@lru_cache(maxsize=20000)
 def specificity(word: str) -> float:
     """0 for everyday words (希望, 打算, 方式), up to 1 for specialist ones (保费, 资格证), from
     jieba's general-language frequencies. Words jieba does not know count as half specific."""

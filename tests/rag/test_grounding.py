@@ -270,3 +270,23 @@ def test_an_answer_mentioning_none_of_the_questions_topic_terms_is_off_topic():
     assert not off_topic("韶关稳居B级[1]。", terms)  # terse: the fact itself
     assert not off_topic("0769-23109796[1]", terms)
     assert not off_topic("到2035年，质量强市建设基础更加牢固，质量文化蔚然成风[1]。", terms, "到哪一年实现？")
+
+
+def test_a_citation_used_as_a_clause_reference_keeps_its_label():
+    """ "根据条款[1]，…" once became "根据条款 ，…": the reference is now the clause's label."""
+    from rag.grounding import cite_answer
+
+    blocks = [block(1, FINAL, "支持企业利用品牌资产质押融资。")]
+    answer, cited = cite_answer("根据条款[1]，企业可以利用品牌资产质押融资。", blocks)
+    assert "根据条款，" not in answer and "根据条款 ，" not in answer
+    assert answer.startswith("根据《") and cited == blocks
+
+
+def test_a_department_part_gets_the_clause_units_when_the_answer_names_none():
+    from rag.grounding import complete_units
+
+    b = block(1, FINAL, "推进计量测试中心建设。", responsible=("市市场监管局", "市科技局"), lead="市市场监管局")
+    answer, cited, added = complete_units("东莞要推进计量测试中心建设[1]。", [b], [b], english=False)
+    assert added == 1 and "市市场监管局" in answer and answer.endswith("[1]") and cited == [b]
+    again, _, added = complete_units(answer, cited, [b], english=False)
+    assert added == 0 and again == answer

@@ -122,7 +122,7 @@ def test_split_parts_are_deduplicated(index, embedder, settings):
         ("中国质量奖的奖金是多少？", ""),
         ("企业申请“质量护照”需要什么条件？", "term:质量护照"),
         ("源城区质量强区工作领导小组的组长是谁？", "answer-type:person"),
-        ("How much is the annual budget of Dongguan's quality improvement fund?", "answer-type:quantity"),
+        ("How much is the annual budget of Dongguan's quality improvement fund?", "answer-type:amount"),
     ],
 )
 def test_uncovered_questions_are_declined_with_a_reason(retriever, question, reason):

@@ -1,0 +1,230 @@
+"""Decide on evidence: do the retrieved clauses state what the question asks, about its focus,
+for the place, level and time asked? The retriever retrieves; this module decides.
+
+Evidence rules (each one declines with a reason the reply can give):
+- `place`: the question names only places no document covers (深圳, Guangzhou);
+- `number` / `term`: it names a number or quotes a name no document contains (2030, “质量护照”);
+- `national`: it asks about the national level; a city's or province's plan does not answer it
+  unless a top clause speaks of the national level itself;
+- `current`: it asks about the state today ("现在有多少家"), and the top clauses give only targets
+  ("到2025年…达到…") or no figure;
+- `answer-type`: it asks for a kind of thing (amount, rate, count, date, year, contact, address,
+  person, procedure) and no top clause sentence states one.
+
+Otherwise a logistic regression over retrieval features (fitted with scikit-learn by `python -m
+eval.calibrate`, plain-JSON weights in `rag/confidence.json`) decides. Its features are computed
+on the question's focus (rag/query.py), and words the plans never use count by how specific they
+are in general Chinese, so a long colloquial question is not declined for its filler.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from rag.confidence import ConfidenceModel, QueryFeatures
+from rag.lexicon import Lexicon, load_lexicon
+from rag.query import QueryAnalysis
+from rag.text import match_key, normalize, specificity, tokens
+
+EVIDENCE_CLAUSES = 3  # the top clauses whose text must state the asked-for thing
+PLACE_CONTEXT_CHARS = 3  # characters after a place name that must match for "mentioned the same way"
+NUMBER = re.compile(r"(?<![A-Za-z\d.])\d+(?:\.\d+)?(?![A-Za-z\d])")  # not "PM2.5", "5G", "3D"
+QUOTED = re.compile(r"[“\"「『《]([^”\"」』》]*[\u4e00-\u9fff][^”\"」』》]*)[”\"」』》]")
+FIGURE_TYPES = {"count", "amount", "rate"}  # asked about today or the nation, these need a local, present figure
+ANCHOR_MIN_IDF_SHARE = 0.1  # an anchor word is rarer than this share of the rarest word (not 质量)
+SENTENCE = re.compile(r"[^。！？；!?;\n]+")
+
+
+@dataclass
+class Decision:
+    """The verdict for one question (or one part of it)."""
+
+    declined: bool
+    reason: str  # "" when answerable; place:…, number:…, term:…, national, current, answer-type:…, low-confidence
+    confidence: float
+    features: QueryFeatures
+    mechanism: str  # "rule" | "model" | "none"
+    stated: list[str] = field(default_factory=list)  # clause_ids of top clauses that state the asked-for thing
+
+
+class EvidenceJudge:
+    """Evidence rules plus the calibrated model; one per index."""
+
+    def __init__(
+        self,
+        clause_texts: list[str],
+        titles: list[str],
+        idf: dict[str, float],
+        model: ConfidenceModel | None = None,
+        lexicon: Lexicon | None = None,
+        threshold: float | None = None,
+        topic_words: Callable[[str], list[str]] | None = None,
+    ) -> None:
+        self.topic_words = topic_words
+        self.lexicon = lexicon or load_lexicon()
+        self.model = model or ConfidenceModel.load()
+        self.idf = idf
+        self.max_idf = max(idf.values(), default=1.0)
+        self.corpus_numbers = set(NUMBER.findall(normalize(" ".join(clause_texts))))
+        self.corpus_key = match_key("\n".join(clause_texts + titles))
+        self._threshold = threshold
+
+    @property
+    def threshold(self) -> float:
+        return self.model.threshold if self._threshold is None or self._threshold < 0 else self._threshold
+
+    # ------------------------------------------------------------------ features
+    def features(
+        self, analysis: QueryAnalysis, ranked: list, dense: np.ndarray, ask: str | None = None
+    ) -> QueryFeatures:
+        """Soft and rule features of the top clauses for the question's focus (or one part `ask`)."""
+        lx = self.lexicon
+        ask = ask if ask is not None else (analysis.ask or analysis.focus)
+        top = [
+            normalize(s.clause.text + " " + s.clause.label + " " + "、".join(s.clause.responsible))
+            for s in ranked[:EVIDENCE_CLAUSES]
+        ]
+        top_text = " ".join(top)
+        top_dense = float(dense.max()) if dense.size else 0.0
+        margin = top_dense - float(np.median(dense)) if dense.size else 0.0
+        words = [
+            t
+            for t in dict.fromkeys(tokens(ask))
+            if re.search(r"[\u4e00-\u9fff]", t) and t not in lx.question_words and not lx.interrogative.match(t)
+        ]
+        alternatives = {t: set(g) for g in analysis.glossary_terms for t in g}
+        coverage, missing_rarity = float("nan"), 0.0
+        if words and ranked:
+
+            def present(t: str) -> bool:  # "韶关市" is present when the clauses say "韶关"
+                if t in top_text or (len(t) > 2 and t[-1] in "省市区县" and t[:-1] in top_text):
+                    return True
+                return any(a in top_text for a in alternatives.get(t, ()))
+
+            # a word the plans use weighs its IDF; one they never use weighs by how specific it is
+            # in general Chinese: 保费 counts, 咋/五金厂-style everyday words hardly do
+            weights = {t: self.idf[t] if t in self.idf else self.max_idf * specificity(t) for t in words}
+            missing = [t for t in weights if not present(t)]
+            total = sum(weights.values())
+            coverage = 1.0 - sum(weights[t] for t in missing) / total if total else 0.0
+            missing_rarity = max(
+                (min(1.0, self.idf.get(t, self.max_idf) / self.max_idf) * specificity(t) for t in missing), default=0.0
+            )
+        low_ask = normalize(ask).lower()
+        return QueryFeatures(
+            top_dense=top_dense,
+            dense_margin=margin,
+            coverage=coverage,
+            missing_rarity=missing_rarity,
+            other_place=next(
+                (p for p in analysis.other_places if not _mentioned_alike(p, analysis.repaired, top_text)), ""
+            ),
+            unseen_number=next((n for n in NUMBER.findall(low_ask) if n not in self.corpus_numbers), ""),
+            # a name the user quoted (not one a translation put in quotes)
+            unseen_term=next(
+                (t for t in QUOTED.findall(analysis.normalized) if match_key(t) not in self.corpus_key), ""
+            ),
+            unmet_answer_type=self._unmet(analysis, ask, ranked),
+        )
+
+    def stating(self, answer_type: str, ranked: list, ask: str = "") -> list:
+        """The top clauses with a sentence that states the asked-for kind of thing about the focus:
+        the sentence matches the type's `states` pattern and names one of the ask's topic words
+        (when the top clauses use any of them), so "利率是多少" is not answered by a pass rate."""
+        if not answer_type:
+            return list(ranked[:EVIDENCE_CLAUSES])
+        lx = self.lexicon
+        states = lx.answer_type(answer_type).states
+        money = answer_type in {"amount", "count"} and lx.money_words.search(normalize(ask).lower())
+        top = ranked[:EVIDENCE_CLAUSES]
+        top_text = normalize(" ".join(s.clause.text for s in top))
+        topics = [t for t in self._anchors(ask) if t in top_text]
+        out = []
+        for s in top:
+            if answer_type == "department" and s.clause.responsible:
+                out.append(s)
+                continue
+            for sentence in SENTENCE.findall(normalize(s.clause.body)):
+                if money and not lx.answer_type("amount").states.search(sentence):
+                    continue
+                if states.search(sentence) and (not topics or any(t in sentence for t in topics)):
+                    out.append(s)
+                    break
+        return out
+
+    def _anchors(self, ask: str) -> list[str]:
+        """Words of the ask that a sentence stating its answer would name: the topic words, or, when
+        the ask has none, any word the plans use that is not a question word or a place (贷款)."""
+        if self.topic_words is None:
+            return []
+        topics = self.topic_words(ask)
+        if topics:
+            return topics
+        lx = self.lexicon
+        floor = ANCHOR_MIN_IDF_SHARE * self.max_idf
+        return [
+            t
+            for t in dict.fromkeys(tokens(ask))
+            if len(t) >= 2
+            and t in self.idf
+            and self.idf[t] >= floor
+            and t not in lx.question_words
+            and re.search(r"[\u4e00-\u9fff]", t)
+            and not lx.interrogative.match(t)
+        ]
+
+    def _unmet(self, analysis: QueryAnalysis, ask: str, ranked: list) -> str:
+        lx = self.lexicon
+        low = normalize(ask).lower()
+        kind = next((t.name for t in lx.answer_types if t.asks.search(low)), "")
+        if not kind or kind == "department":  # every clause of these plans names who acts
+            return ""
+        if analysis.asks_national and kind in FIGURE_TYPES:  # a national figure: the plans are local
+            return "national"
+        stating = self.stating(kind, ranked, ask)
+        if not stating:
+            return kind
+        if analysis.asks_current and kind in FIGURE_TYPES:
+            # today's figure: a sentence with the figure that is not a target ("到2025年…达到…以上")
+            states = lx.answer_type(kind).states
+            topics = self._anchors(ask)
+            present = [
+                sent
+                for s in stating
+                for sent in SENTENCE.findall(normalize(s.clause.body))
+                if states.search(sent)
+                and not lx.target_sentence.search(sent)
+                and (not topics or any(t in sent for t in topics))
+            ]
+            if not present:
+                return "current"
+        return ""
+
+    # ------------------------------------------------------------------ the decision
+    def decide(self, analysis: QueryAnalysis, ranked: list, dense: np.ndarray, ask: str | None = None) -> Decision:
+        features = self.features(analysis, ranked, dense, ask)
+        if not ranked:
+            return Decision(True, "no-clauses", 0.0, features, "rule")
+        confidence = self.model.predict(features)
+        reason = features.decisive_reason
+        if reason:
+            return Decision(True, reason, confidence, features, "rule")
+        if confidence < self.threshold:
+            return Decision(True, "low-confidence", confidence, features, "model")
+        ask = ask or analysis.ask or analysis.focus
+        kind = next((t.name for t in self.lexicon.answer_types if t.asks.search(normalize(ask).lower())), "")
+        stated = [s.clause.clause_id for s in self.stating(kind, ranked, ask)] if kind else []
+        return Decision(False, "", confidence, features, "model", stated)
+
+
+def _mentioned_alike(place: str, query: str, text: str) -> bool:
+    """True when `text` mentions `place` the way the question does ("深圳出入境检验检疫局"),
+    not merely in passing ("依托广州、深圳等中心城市" for a question about 广州市's own plan)."""
+    i = query.find(place)
+    phrase = query[i : i + len(place) + PLACE_CONTEXT_CHARS] if i >= 0 else place
+    phrase = re.split(r"[的，,。？?、\s]", phrase)[0]
+    return len(phrase) > len(place) and phrase in text

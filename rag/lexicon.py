@@ -1,0 +1,113 @@
+"""The vocabulary of question analysis, read once from `data/lexicon/*.yaml` into a frozen object.
+
+Places, version words, question phrasing, filler, answer types and the English glossary are data,
+not Python literals: a newcomer (or a deployment for another province) edits YAML, not code.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+import yaml
+
+from rag.config import PROJECT_ROOT
+
+LEXICON_DIR = PROJECT_ROOT / "data" / "lexicon"
+
+
+class LexiconError(ValueError):
+    """A lexicon file is missing, malformed or holds a pattern that does not compile."""
+
+
+@dataclass(frozen=True)
+class AnswerType:
+    """What a question asks for (`asks`, matched on the question) and what a clause sentence
+    must contain to supply it (`states`)."""
+
+    name: str
+    asks: re.Pattern
+    states: re.Pattern
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    english_places: dict[str, str]
+    other_places: tuple[str, ...]
+    draft_words: tuple[str, ...]
+    final_words: tuple[str, ...]
+    compare: re.Pattern
+    question_words: frozenset[str]
+    interrogative: re.Pattern
+    question_marker: re.Pattern
+    first_person: re.Pattern
+    filler: tuple[re.Pattern, ...]
+    part_joiner: re.Pattern
+    answer_types: tuple[AnswerType, ...]
+    money_words: re.Pattern
+    current_state: re.Pattern
+    national: re.Pattern
+    target_sentence: re.Pattern
+    glossary: dict[str, tuple[str, ...]]
+
+    def answer_type(self, name: str) -> AnswerType:
+        return next(t for t in self.answer_types if t.name == name)
+
+
+def _compile(pattern: str | list[str], where: str) -> re.Pattern:
+    text = "|".join(pattern) if isinstance(pattern, list) else str(pattern)
+    try:
+        return re.compile(text, re.IGNORECASE)
+    except re.error as exc:
+        raise LexiconError(f"{where}: bad pattern ({exc})") from None
+
+
+def _read(path: Path) -> dict:
+    if not path.is_file():
+        raise LexiconError(f"{path}: missing (the question-analysis vocabulary; restore it from git)")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise LexiconError(f"{path}: not valid YAML ({exc})") from None
+    if not isinstance(data, dict):
+        raise LexiconError(f"{path}: expected a mapping at the top level")
+    return data
+
+
+@cache
+def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
+    q = _read(directory / "query.yaml")
+    glossary = _read(directory / "glossary.yaml")
+    where = str(directory / "query.yaml")
+    try:
+        types = tuple(
+            AnswerType(
+                name,
+                _compile(spec["asks"], f"{where}: {name}.asks"),
+                _compile(spec["states"], f"{where}: {name}.states"),
+            )
+            for name, spec in q["answer_types"].items()
+        )
+        return Lexicon(
+            english_places={str(k).lower(): str(v) for k, v in q["english_places"].items()},
+            other_places=tuple(str(q["other_places"]).split()),
+            draft_words=tuple(q["draft_words"]),
+            final_words=tuple(q["final_words"]),
+            compare=_compile(q["compare"], f"{where}: compare"),
+            question_words=frozenset(str(q["question_words"]).split()),
+            interrogative=_compile(q["interrogative"], f"{where}: interrogative"),
+            question_marker=_compile(q["question_marker"], f"{where}: question_marker"),
+            first_person=_compile(q["first_person"], f"{where}: first_person"),
+            filler=tuple(_compile(p, f"{where}: filler") for p in q["filler"]),
+            part_joiner=_compile(q["part_joiner"], f"{where}: part_joiner"),
+            answer_types=types,
+            money_words=_compile(q["money_words"], f"{where}: money_words"),
+            current_state=_compile(q["current_state"], f"{where}: current_state"),
+            national=_compile(q["national"], f"{where}: national"),
+            target_sentence=_compile(q["target_sentence"], f"{where}: target_sentence"),
+            glossary={str(k).lower(): tuple(str(v).split()) for k, v in glossary.items()},
+        )
+    except KeyError as exc:
+        raise LexiconError(f"{where}: missing entry {exc}") from None

@@ -1,0 +1,69 @@
+"""The evidence rules of rag/answerability.py on real clauses, without any model: does a top clause
+state the asked-for thing about the focus, for the time and level asked?"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from rag.answerability import EvidenceJudge
+from rag.confidence import ConfidenceModel
+from rag.index import parse_corpus
+from rag.query import QueryAnalyzer
+from rag.retrieval import ScoredClause, _idf_table
+from rag.text import tokens
+
+
+@pytest.fixture(scope="module")
+def corpus(settings):
+    infos, clauses, chunks = parse_corpus(settings)
+    docs = {d.doc_id: d for d in infos}
+    idf = _idf_table([tokens(c.embed_text) for c in chunks])
+    analyzer = QueryAnalyzer(docs, [c.text for c in clauses], idf)
+    # a model that always answers: only the evidence rules can decline here
+    always = ConfidenceModel([0.0] * 5, 10.0, [0.0] * 5, [1.0] * 5, threshold=0.5)
+    judge = EvidenceJudge(
+        [c.text for c in clauses], [d.title for d in infos], idf, always, topic_words=analyzer.topic_words
+    )
+    by_id = {c.clause_id: c for c in clauses}
+    return analyzer, judge, by_id, docs
+
+
+def decide(corpus, question: str, clause_ids: list[str]):
+    analyzer, judge, by_id, docs = corpus
+    ranked = [ScoredClause(by_id[i], docs[by_id[i].doc_id], 1.0, 0.9, 1.0, i) for i in clause_ids]
+    return judge.decide(analyzer.analyze(question), ranked, np.array([0.9, 0.8, 0.85], dtype=np.float32))
+
+
+TESTING_BODIES = "dongguan-2024-plan/2.6.17"  # "力争到2025年全市检验检测认证机构达450家以上"
+QUALITY_LOAN = "dongguan-2024-plan/2.4.11"  # 质量贷, no rate, no procedure
+
+
+def test_a_target_answers_a_question_about_the_target(corpus):
+    d = decide(corpus, "东莞到2025年检验检测认证机构要达到多少家？", [TESTING_BODIES])
+    assert not d.declined, d.reason
+
+
+def test_a_target_does_not_answer_a_question_about_today(corpus):
+    d = decide(corpus, "东莞现在有多少家检验检测机构？", [TESTING_BODIES])
+    assert d.declined and d.reason == "current"
+
+
+def test_a_local_plan_does_not_answer_a_national_figure(corpus):
+    d = decide(corpus, "全国一共有多少家检验检测认证机构？", [TESTING_BODIES])
+    assert d.declined and d.reason == "national"
+
+
+def test_a_clause_that_sets_up_a_product_does_not_answer_how_to_apply(corpus):
+    d = decide(corpus, "东莞的质量贷具体怎么申请？", [QUALITY_LOAN])
+    assert d.declined and d.reason == "answer-type:procedure"
+
+
+def test_a_rate_must_be_stated_about_the_focus(corpus):
+    d = decide(corpus, "东莞市“质量贷”的贷款利率是多少？", [QUALITY_LOAN, TESTING_BODIES])
+    assert d.declined and d.reason == "answer-type:rate"
+
+
+def test_a_question_the_clause_answers_is_not_declined(corpus):
+    d = decide(corpus, "我在东莞开厂，资金紧张，听说市里有帮企业贷款的金融产品？", [QUALITY_LOAN])
+    assert not d.declined, d.reason

@@ -1,0 +1,126 @@
+"""Question analysis (rag/query.py) over the real corpus's vocabulary, without any model: typo and
+homophone repair, focus, parts, comparisons, places and versions, English fallback."""
+
+from __future__ import annotations
+
+import pytest
+
+from rag.index import parse_corpus
+from rag.query import QueryAnalyzer, TypoRepairer, fuzzy_syllable
+from rag.retrieval import _idf_table
+from rag.text import tokens
+
+
+@pytest.fixture(scope="module")
+def analyzer(settings) -> QueryAnalyzer:
+    infos, clauses, chunks = parse_corpus(settings)
+    idf = _idf_table([tokens(c.embed_text) for c in chunks])
+    return QueryAnalyzer({d.doc_id: d for d in infos}, [c.text for c in clauses], idf)
+
+
+@pytest.mark.parametrize(
+    ("typed", "repaired"),
+    [
+        ("河原源城区的标准话工作有啥说法", "河源源城区的标准化工作"),
+        ("我们想做产品认正，检侧机构有什么支持", "产品认证"),
+        ("我们想做产品认正，检侧机构有什么支持", "检测机构"),
+        ("韶光市对品排建设有什么奖励", "韶关市对品牌建设"),
+        ("东管的质量奖奖金多少钱", "东莞的质量奖"),
+    ],
+)
+def test_typos_and_homophones_are_repaired_against_the_corpus(analyzer, typed, repaired):
+    a = analyzer.analyze(typed)
+    assert repaired in a.repaired, a.repairs
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "东莞的方案里计量这块要干啥",  # "方案里" spans two words: not "方案例"
+        "担任首席质量官需要具备哪些任职资格条件",  # 任职 is an everyday word, not a typo of 任制
+        "我们公司想做产品质量提升",
+        "我在东莞开了个小五金厂",
+    ],
+)
+def test_correct_words_are_left_alone(analyzer, text):
+    a = analyzer.analyze(text)
+    assert a.repairs == (), a.repairs
+
+
+def test_repair_needs_a_corpus_word_one_character_away():
+    repairer = TypoRepairer(["加强标准化工作", "推进标准化建设"])
+    assert repairer.repair("标准话") == ("标准化", [("标准话", "标准化")])
+    assert repairer.repair("天气好") == ("天气好", [])
+    assert fuzzy_syllable("zheng") == fuzzy_syllable("zhen") == "zen"
+
+
+def test_focus_drops_personal_context_and_filler_but_keeps_the_place(analyzer):
+    a = analyzer.analyze("我在东莞开了个小五金厂，听说市里对我们这种搞品牌的企业有扶持？具体咋说的")
+    assert "开了个" not in a.focus and "咋说" not in a.focus and "听说" not in a.focus
+    assert "品牌" in a.focus and "扶持" in a.focus
+    assert set(a.places) == {"dongguan-2023-draft", "dongguan-2024-plan"}
+
+
+def test_two_questions_in_one_become_parts_and_a_bare_part_carries_the_topic(analyzer):
+    a = analyzer.analyze("东莞的方案里计量这块要干啥？哪个部门负责？")
+    assert [p.text.rstrip("?？") for p in a.parts] == ["东莞的方案里计量这块要干啥", "哪个部门负责"]
+    assert a.parts[1].continues and "计量" in a.parts[1].search_text
+    assert a.parts[1].answer_type == "department"
+
+
+def test_one_question_is_not_split(analyzer):
+    assert analyzer.analyze("源城区企业的质量创新支出可以享受什么税收优惠？").parts == ()
+
+
+def test_a_comparison_names_its_sides(analyzer):
+    a = analyzer.analyze("东莞征求意见稿和正式方案对首席质量官的目标分别是多少")
+    assert a.compare_docs == ("dongguan-2023-draft", "dongguan-2024-plan")
+    a = analyzer.analyze("东莞和源城区在品牌建设上有什么不同")
+    assert set(a.compare_docs) >= {"yuancheng-plan", "dongguan-2024-plan"}
+
+
+def test_draft_and_final_without_a_place_mean_the_drafts_region(analyzer):
+    a = analyzer.analyze("征求意见稿和正式稿的目标有什么变化？")
+    assert set(a.versions) == {"dongguan-2023-draft", "dongguan-2024-plan"}
+
+
+def test_answer_type_current_state_and_national_level(analyzer):
+    a = analyzer.analyze("东莞现在有多少家检验检测机构？")
+    assert a.answer_type == "count" and a.asks_current
+    assert analyzer.analyze("全国的食品抽检合格率是多少？").asks_national
+    assert analyzer.analyze("首席质量官的资格培训在哪里报名？").answer_type == "procedure"
+
+
+def test_english_without_a_model_falls_back_to_the_glossary(analyzer):
+    a = analyzer.analyze("What financial support can Yuancheng enterprises get for brand building?")
+    assert a.language == "english" and a.translation_method == "glossary"
+    assert "品牌" in a.search_text and "yuancheng-plan" in a.places
+
+
+def test_a_failing_translation_falls_back_instead_of_raising(analyzer):
+    def broken(_: str) -> str:
+        raise RuntimeError("model not loaded")
+
+    analyzer.translate = broken
+    try:
+        a = analyzer.analyze("Which department leads metrology work in Dongguan?")
+    finally:
+        analyzer.translate = None
+    assert a.translation_method == "glossary" and "计量" in a.search_text
+    assert any("translation failed" in n for n in a.notes)
+
+
+def test_follow_up_keeps_the_previous_place_and_topic(analyzer):
+    a = analyzer.analyze("那这个归谁管？", previous="韶关对品牌建设有什么奖励？", is_followup=True)
+    assert a.places == ("shaoguan-interpretation",)
+    assert "品牌" in a.search_text
+
+
+def test_a_failing_analysis_step_falls_back_to_the_plain_question(analyzer, monkeypatch):
+    def broken(_text):
+        raise RuntimeError("bug in a step")
+
+    monkeypatch.setattr(analyzer, "_focus", broken)
+    a = analyzer.analyze("源城区企业的质量创新支出可以享受什么税收优惠？")
+    assert a.search_text.startswith("源城区企业的质量创新支出") and a.parts == ()
+    assert any("analysis failed" in n for n in a.notes)
