@@ -10,7 +10,7 @@ export PIP_DISABLE_PIP_VERSION_CHECK := 1
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: setup run test test-fast lint bench bench-load eval eval-retrieval index clean browser
+.PHONY: setup run test test-fast lint bench bench-load eval eval-users eval-retrieval index clean browser
 
 setup: $(STAMP)
 	@$(PY) -m rag.models
@@ -63,6 +63,10 @@ eval-retrieval: index
 
 eval: index
 	$(PY) -m eval.run --dataset eval/datasets/dev.jsonl --out eval/runs/dev-full
+
+# questions in users' own words (tune on users-dev only; users-heldout is scored once per release)
+eval-users: index
+	$(PY) -m eval.run --dataset eval/datasets/users-dev.jsonl --out eval/runs/users-dev-full
 
 clean:
 	rm -rf index/build-* index/CURRENT eval/runs bench/results test-output

@@ -75,7 +75,10 @@ def main(argv: list[str] | None = None) -> int:
         print("refusing to calibrate on a held-out file", file=sys.stderr)
         return 2
     questions = [(p.name, q) for p in datasets for q in load_dataset(p)]
-    pipeline = AnswerPipeline.from_settings(replace(get_settings(), decline_threshold=-1.0))
+    # features do not depend on the fitted model: start from the default one (the file may be stale)
+    pipeline = AnswerPipeline.from_settings(
+        replace(get_settings(), decline_threshold=-1.0), confidence_model=ConfidenceModel.default()
+    )
     results = [pipeline.retrieve(q.question, list(q.history)) for _, q in questions]
     features = [r.features for r in results]
     labels = [q.answerable for _, q in questions]

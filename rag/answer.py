@@ -122,13 +122,17 @@ class AnswerPipeline:
         self.paths: Counter[str] = Counter()  # how often each answer path ran (llm, extractive-…, decline-…)
 
     @classmethod
-    def from_settings(cls, settings: Settings | None = None) -> AnswerPipeline:
+    def from_settings(cls, settings: Settings | None = None, confidence_model=None) -> AnswerPipeline:
+        """The real pipeline; `confidence_model` replaces rag/confidence.json (calibration starts without it)."""
         from rag.embedder import Embedder
 
         settings = settings or get_settings()
         embedder = Embedder(settings)
         index = ensure_index(settings, embedder=embedder)
-        return cls(settings, index, HybridRetriever(index=index, embedder=embedder, settings=settings))
+        retriever = HybridRetriever(
+            index=index, embedder=embedder, settings=settings, confidence_model=confidence_model
+        )
+        return cls(settings, index, retriever)
 
     def warm_up(self) -> None:
         """Load the generator and put the fixed system prompt into its cache, so the first user does not wait."""
