@@ -10,6 +10,7 @@ checked answer (which may differ from the raw tokens: grounding removes unsuppor
 
 from __future__ import annotations
 
+import re
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -29,12 +30,14 @@ from rag.grounding import (
     complete_part,
     complete_units,
     extractive_answer,
+    extractive_parts,
     ground_answer,
     has_content,
     is_refusal,
     misses_answer_type,
     off_topic,
     prompt_lines,
+    quote_source,
     topic_terms,
 )
 from rag.index import CorpusIndex, ensure_index
@@ -161,10 +164,10 @@ class AnswerPipeline:
         previous = previous_question(turns)
         # the earlier question goes into the prompt too: the same checks as the current one
         context = check_question(previous, self.settings.max_question_chars).text if previous else None
-        analyzer = self.retriever.analyzer
-        if analyzer.translate is None and self.settings.translate_english:
-            analyzer.translate = self._translate
-        analysis = analyzer.analyze(question, previous=context, is_followup=bool(context) and is_followup(question))
+        translate = self._translate if self.settings.translate_english else None
+        analysis = self.retriever.analyzer.analyze(
+            question, previous=context, is_followup=bool(context) and is_followup(question), translate=translate
+        )
         result = self.retriever.decide(self.retriever.retrieve(analysis, filters))
         result.extra["standalone_question"] = analysis.search_text if analysis.is_followup else question
         result.extra["previous"] = context or ""
@@ -300,7 +303,8 @@ class AnswerPipeline:
             pred.citations = [citation_object(b) for b in cited]
             yield finish("decline-model-refusal")
             return
-        answer, cited, path = self._postprocess(raw, blocks, asked_text, query, lang)
+        parts = [p for p, _ in groups] if groups else None
+        answer, cited, path = self._postprocess(raw, blocks, asked_text, query, lang, parts)
         compared = result.extra.get("compared_docs", [])
         if compared and cited:
             pool = blocks + self._comparison_extras(result, blocks, compared)
@@ -313,6 +317,11 @@ class AnswerPipeline:
             answer, cited, added = self._complete_parts(answer, cited, blocks, result, lang)
             if added:
                 path += "+parts"
+        if lang == "english" and cited and not re.search(r"[\u4e00-\u9fff]", answer):
+            # the model left out the plans' own terms: quote the sentence it rests on, so the reader
+            # can find it in the cited (Chinese) clause
+            answer, cited = quote_source(answer, cited, query)
+            path += "+quoted"
         if pred.timings.get("first_token_s") is None:
             pred.timings["first_token_s"] = round(time.perf_counter() - t0, 4)
         pred.answer = to_traditional(answer) if lang == "traditional" else answer
@@ -380,13 +389,17 @@ class AnswerPipeline:
         return "\n".join(texts)
 
     def _postprocess(
-        self, raw: str, blocks: list[Block], question: str, query: str, lang: str
+        self, raw: str, blocks: list[Block], question: str, query: str, lang: str, parts: list[str] | None = None
     ) -> tuple[str, list[Block], str]:
-        """(answer, cited blocks, path) — the model's answer if it survives the checks, else extractive."""
+        """(answer, cited blocks, path) — the model's answer if it survives the checks, else extractive
+        (for a multi-part question, one quote per part)."""
         english = lang == "english"
 
         def fallback(why: str) -> tuple[str, list[Block], str]:
-            answer, cited = extractive_answer(question, query, blocks, english)
+            if parts:
+                answer, cited = extractive_parts(parts, blocks, english)
+            else:
+                answer, cited = extractive_answer(question, query, blocks, english)
             return answer, cited, f"extractive-{why}"
 
         if not raw.strip():

@@ -131,7 +131,7 @@ class EvidenceJudge:
             unmet_answer_type=self._unmet(analysis, ask, ranked),
         )
 
-    def stating(self, answer_type: str, ranked: list, ask: str = "") -> list:
+    def stating(self, answer_type: str, ranked: list, ask: str = "", english: bool = False) -> list:
         """The top clauses with a sentence that states the asked-for kind of thing about the focus:
         the sentence matches the type's `states` pattern and names one of the ask's topic words
         (when the top clauses use any of them), so "利率是多少" is not answered by a pass rate."""
@@ -142,7 +142,7 @@ class EvidenceJudge:
         money = answer_type in {"amount", "count"} and lx.money_words.search(normalize(ask).lower())
         top = ranked[:EVIDENCE_CLAUSES]
         top_text = normalize(" ".join(s.clause.text for s in top))
-        topics = [t for t in self._anchors(ask) if t in top_text]
+        topics = [t for t in self._anchors(ask, english) if t in top_text]
         out = []
         for s in top:
             if answer_type == "department" and s.clause.responsible:
@@ -156,10 +156,11 @@ class EvidenceJudge:
                     break
         return out
 
-    def _anchors(self, ask: str) -> list[str]:
+    def _anchors(self, ask: str, english: bool = False) -> list[str]:
         """Words of the ask that a sentence stating its answer would name: the topic words, or, when
-        the ask has none, any word the plans use that is not a question word or a place (贷款)."""
-        if self.topic_words is None:
+        the ask has none, any word the plans use that is not a question word or a place (贷款).
+        None for English: a translation paraphrases (政府服务 for the plans' 政务服务)."""
+        if self.topic_words is None or english:
             return []
         topics = self.topic_words(ask)
         if topics:
@@ -179,19 +180,24 @@ class EvidenceJudge:
 
     def _unmet(self, analysis: QueryAnalysis, ask: str, ranked: list) -> str:
         lx = self.lexicon
-        low = normalize(ask).lower()
-        kind = next((t.name for t in lx.answer_types if t.asks.search(low)), "")
+        whole = ask == (analysis.ask or analysis.focus)
+        # the whole question's type was read from the user's own words too (English: not only the translation)
+        kind = (
+            analysis.answer_type
+            if whole
+            else next((t.name for t in lx.answer_types if t.asks.search(normalize(ask).lower())), "")
+        )
         if not kind or kind == "department":  # every clause of these plans names who acts
             return ""
         if analysis.asks_national and kind in FIGURE_TYPES:  # a national figure: the plans are local
             return "national"
-        stating = self.stating(kind, ranked, ask)
+        stating = self.stating(kind, ranked, ask, analysis.language == "english")
         if not stating:
             return kind
         if analysis.asks_current and kind in FIGURE_TYPES:
             # today's figure: a sentence with the figure that is not a target ("到2025年…达到…以上")
             states = lx.answer_type(kind).states
-            topics = self._anchors(ask)
+            topics = self._anchors(ask, analysis.language == "english")
             present = [
                 sent
                 for s in stating
@@ -217,7 +223,8 @@ class EvidenceJudge:
             return Decision(True, "low-confidence", confidence, features, "model")
         ask = ask or analysis.ask or analysis.focus
         kind = next((t.name for t in self.lexicon.answer_types if t.asks.search(normalize(ask).lower())), "")
-        stated = [s.clause.clause_id for s in self.stating(kind, ranked, ask)] if kind else []
+        english = analysis.language == "english"
+        stated = [s.clause.clause_id for s in self.stating(kind, ranked, ask, english)] if kind else []
         return Decision(False, "", confidence, features, "model", stated)
 
 

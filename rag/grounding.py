@@ -70,6 +70,7 @@ ENGLISH_FILLER = set(
     "has have had do does did can could may might will would should several some many various such which what "
     "how who whom whose when where why according plan plans document documents clause clauses provides says".split()
 )
+PART_ANSWERED_SHARE = 0.5  # a part counts as answered when the answer holds this share of its best sentence
 OVERLAP_MIN = 0.25  # share of an answer's character bigrams that must come from a clause to cite it
 NEAR_BEST = 0.8  # a sentence cites a second clause only when it supports it almost as well
 EXTRACTIVE_SENTENCES = 2
@@ -222,14 +223,43 @@ def complete_part(
 ) -> tuple[str, list[Block], int]:
     """One part of a multi-part question must be answered from its own clauses: when the answer
     cites none of `own`, append the best sentence of `own` for `part`, quoted and cited."""
-    if not own or any(b in cited for b in own):
+    if not own:
         return answer, cited, 0
     ranked = _ranked_sentences(part, part, own)
     if not ranked or ranked[0][0] == 0:
         return answer, cited, 0
     _, sentence, block = ranked[0]
-    cited = [*cited, block]
-    return answer.rstrip() + "\n" + quote_line(sentence, block, len(cited), english), cited, 1
+    # answered when its best sentence's clause is cited and the answer says much of what it says
+    if block in cited and overlap(sentence, answer) >= PART_ANSWERED_SHARE:
+        return answer, cited, 0
+    if block not in cited:
+        cited = [*cited, block]
+    return answer.rstrip() + "\n" + quote_line(sentence, block, cited.index(block) + 1, english), cited, 1
+
+
+def quote_source(answer: str, cited: list[Block], query: str) -> tuple[str, list[Block]]:
+    """Append the cited clauses' sentence that best matches `query`, quoted, to an English answer."""
+    ranked = _ranked_sentences(query, query, cited)
+    if not ranked:
+        return answer, cited
+    _, sentence, block = ranked[0]
+    return answer.rstrip() + "\n" + quote_line(sentence, block, cited.index(block) + 1, True), cited
+
+
+def extractive_parts(parts: list[str], blocks: list[Block], english: bool) -> tuple[str, list[Block]]:
+    """The extractive answer of a multi-part question: the best sentence (or the units) for each part."""
+    lines: list[str] = []
+    cited: list[Block] = []
+    for part in parts:
+        text, got = extractive_answer(part, part, blocks, english, sentences=1)
+        for b in got:
+            if b not in cited:
+                cited.append(b)
+        numbers = {str(i): str(cited.index(b) + 1) for i, b in enumerate(got, 1)}
+        text = re.sub(r"\[(\d+)\]", lambda m, numbers=numbers: f"[{numbers.get(m.group(1), m.group(1))}]", text)
+        if text and text not in lines:
+            lines.append(text)
+    return "\n".join(lines), cited
 
 
 def complete_units(answer: str, cited: list[Block], own: list[Block], english: bool) -> tuple[str, list[Block], int]:

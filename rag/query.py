@@ -33,6 +33,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 import jieba
+from jieba import posseg
 from pypinyin import lazy_pinyin
 
 from rag.documents import DocumentInfo
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
 SEGMENT = re.compile(r"[^，,。！!？?；;\n]+[，,。！!？?；;\n]*")
 QUESTION_END = re.compile(r"[？?]")
+FUNCTION_POS = set("vdprcu")  # jieba part-of-speech initials of words that join others
 FUNCTION_CHARS = set("的了是在我你他她它们有和与就都也还吗呢啊吧呀么这那个一不要会能对把被给从")
 REPAIR_LENGTHS = (4, 3, 2)  # corpus words of these lengths are repair targets, longest first
 REPAIR_MIN_CORPUS_FREQ = 2  # a repair target occurs at least this often in the corpus (or is a place name)
@@ -86,7 +88,7 @@ class QueryAnalysis:
     translation_method: str = ""  # "model" | "glossary" | ""
     glossary_terms: tuple[tuple[str, ...], ...] = ()  # English: alternatives per English word
     focus: str = ""  # the information need: asking segments, filler removed, context words the plans use
-    ask: str = ""  # the asking segments alone (the focus without the context words): what must be answered
+    ask: str = ""  # what must be answered: the focus without the personal context's words
     context_terms: tuple[str, ...] = ()  # words of the personal context that the plans use
     places: tuple[str, ...] = ()  # doc_ids whose region the question (or its context) names
     other_places: tuple[str, ...] = ()  # uncovered places it names, when it names no covered one
@@ -202,6 +204,11 @@ def _syllables(text: str) -> list[str]:
     return lazy_pinyin(text, errors=lambda chars: list(chars))
 
 
+def _is_function_word(char: str) -> bool:
+    """A verb, adverb, preposition, pronoun, conjunction or particle on its own (搞, 把, 正)."""
+    return any(flag[:1] in FUNCTION_POS for _, flag in posseg.cut(char))
+
+
 def fuzzy_syllable(syllable: str) -> str:
     """A syllable with the input methods' fuzzy distinctions folded (zh→z, ang→an, l→n …)."""
     for a, b in FUZZY_SOUNDS:
@@ -226,6 +233,7 @@ class TypoRepairer:
         words = Counter({w: c for w, c in counts.items() if c >= REPAIR_MIN_CORPUS_FREQ})
         for name in names:
             words[name] += REPAIR_MIN_CORPUS_FREQ
+        self._words = set(words)
         self._by_sound: dict[str, list[tuple[str, int]]] = {}
         for word, count in words.items():
             if word[0] in FUNCTION_CHARS or word[-1] in FUNCTION_CHARS:
@@ -240,6 +248,10 @@ class TypoRepairer:
             diff = [i for i, (a, b) in enumerate(zip(gram, word, strict=True)) if a != b]
             if len(diff) != 1 or gram[diff[0]] in FUNCTION_CHARS:
                 continue
+            i = diff[0]
+            rest = gram[1:] if i == 0 else gram[:-1] if i == len(gram) - 1 else ""
+            if rest in self._words and _is_function_word(gram[i]):
+                continue  # "搞质量" is 搞 + 质量 (a verb before a word), not a typo of 高质量
             if best is None or count > best[0]:
                 best = (count, word)
         return best[1] if best else None
@@ -341,25 +353,23 @@ class QueryAnalyzer:
                 out.append((seg, asks))
         return out
 
-    def _focus(self, text: str) -> tuple[str, list[str], list[str]]:
-        """(focus, context words the plans use, asking segments)."""
+    def _focus(self, text: str) -> tuple[str, list[str], list[str], list[str]]:
+        """(focus, context words the plans use, asking segments, the need: asking segments and the
+        statements they lean on). A segment that says who is asking ("我在东莞开了个厂": first person,
+        no question) is context; a statement without "I" ("朋友说这些钱能抵税") carries the topic that a
+        short ask ("真的吗？") refers to, so it stays in the need."""
         lx = self.lexicon
         segments = self._segments(text)
-        asking, context = [], []
-        for seg, asks in segments:
-            if not asks and lx.first_person.search(seg):
-                context.append(seg)
-            elif asks:
-                asking.append(seg)
-            else:
-                context.append(seg)  # a statement without "I": background ("东莞去年出了个方案")
+        asking = [seg for seg, asks in segments if asks]
+        context = [seg for seg, asks in segments if not asks and lx.first_person.search(seg)]
+        need = [seg for seg, _ in segments if seg not in context]
         if not asking:  # no question marker anywhere ("东莞 品牌 扶持"): everything is the need
-            asking = [seg for seg, _ in segments if not lx.first_person.search(seg)] or [s for s, _ in segments]
-            context = [seg for seg, _ in segments if seg not in asking]
+            asking = need or [s for s, _ in segments]
+        need = need or asking
         context_terms = [t for seg in context for t in self.topic_words(seg)]
-        focus = "，".join(asking)
+        focus = "，".join(need)
         extra = [t for t in dict.fromkeys(context_terms) if t not in focus]
-        return (" ".join([*extra, focus]).strip() or text), extra, asking
+        return (" ".join([*extra, focus]).strip() or text), extra, asking, need
 
     def _parts(self, asking: list[str], text: str) -> list[SubQuestion]:
         """Split into sub-questions: asking segments or joined clauses that each ask something."""
@@ -387,10 +397,14 @@ class QueryAnalyzer:
         low = normalize(text).lower()
         return next((t.name for t in self.lexicon.answer_types if t.asks.search(low)), "")
 
-    def _translate(self, english: str) -> tuple[str, str, list[str]]:
-        if self.translate is not None:
+    def _translate(self, english: str, translate: Callable[[str], str] | None) -> tuple[str, str, list[str]]:
+        if translate is not None:
+            # place names go in already in Chinese: a 1.5B model turns "Shaoguan" into 广州
+            marked = english
+            for name, chinese_name in self.lexicon.english_places.items():
+                marked = re.sub(rf"\b{re.escape(name)}(?:'s)?\b", chinese_name, marked, flags=re.IGNORECASE)
             try:
-                chinese = normalize(self.translate(english)).strip()
+                chinese = normalize(translate(marked)).strip()
                 if CJK_RUN.search(chinese):
                     return chinese, "model", []
                 note = "translation had no Chinese: glossary used"
@@ -403,11 +417,18 @@ class QueryAnalyzer:
         return " ".join(dict.fromkeys(terms)), "glossary", [note] if note else []
 
     # -- the one entry point
-    def analyze(self, question: str, previous: str | None = None, is_followup: bool = False) -> QueryAnalysis:
-        """The analysis of `question`; when a step fails, the plain question (never an exception)."""
+    def analyze(
+        self,
+        question: str,
+        previous: str | None = None,
+        is_followup: bool = False,
+        translate: Callable[[str], str] | None = None,
+    ) -> QueryAnalysis:
+        """The analysis of `question`; when a step fails, the plain question (never an exception).
+        `translate` (the caller's model) overrides the analyzer's own for this question."""
         t0 = time.perf_counter()
         try:
-            return self._analyze(question, previous, is_followup, t0)
+            return self._analyze(question, previous, is_followup, t0, translate or self.translate)
         except Exception as exc:  # a bug in one step must not cost the user the answer
             log.exception("question analysis failed; using the plain question")
             plain = normalize(question).strip()
@@ -426,14 +447,16 @@ class QueryAnalyzer:
                 notes=(f"analysis failed ({type(exc).__name__}): plain question used",),
             )
 
-    def _analyze(self, question: str, previous: str | None, is_followup: bool, t0: float) -> QueryAnalysis:
+    def _analyze(
+        self, question: str, previous: str | None, is_followup: bool, t0: float, translate: Callable[[str], str] | None
+    ) -> QueryAnalysis:
         lx = self.lexicon
         language = script_of(question)
         normalized = normalize(question).strip()
         notes: list[str] = []
         translation, method, groups = "", "", ()
         if language == "english":
-            translation, method, notes = self._translate(normalized)
+            translation, method, notes = self._translate(normalized, translate)
             groups = tuple(tuple(g) for g in chinese_term_groups(normalized))
             chinese = translation
         else:
@@ -444,7 +467,7 @@ class QueryAnalyzer:
             log.warning("typo repair failed: %s", exc)
             repaired, repairs, notes = chinese, [], [*notes, "typo repair failed"]
         if language == "english":
-            focus, context_terms, asking = repaired, [], [repaired]
+            focus, context_terms, asking, need = repaired, [], [repaired], [repaired]
             # the English original decides parts and answer type as well as the translation
             parts = [
                 replace(
@@ -453,7 +476,7 @@ class QueryAnalyzer:
                 for p in self._parts(self._english_pieces(normalized), normalized)
             ]
         else:
-            focus, context_terms, asking = self._focus(repaired)
+            focus, context_terms, asking, need = self._focus(repaired)
             parts = self._parts(asking, repaired)
         where = f"{normalized} {repaired}"
         named, others = place_mentions(where, self.documents, lx)
@@ -476,7 +499,7 @@ class QueryAnalyzer:
             translation_method=method,
             glossary_terms=groups,
             focus=focus,
-            ask="，".join(asking) if language != "english" else repaired,
+            ask="，".join(need) if language != "english" else repaired,
             context_terms=tuple(context_terms),
             places=tuple(sorted(named)),
             other_places=tuple(others),

@@ -290,3 +290,23 @@ def test_a_department_part_gets_the_clause_units_when_the_answer_names_none():
     assert added == 1 and "市市场监管局" in answer and answer.endswith("[1]") and cited == [b]
     again, _, added = complete_units(answer, cited, [b], english=False)
     assert added == 0 and again == answer
+
+
+def test_each_part_of_a_multi_part_question_gets_its_own_quote():
+    from rag.grounding import complete_part, extractive_parts
+
+    loans = block(1, FINAL, "推动企业通过商标质押融资。加强品牌宣传。", clause_id="x/1")
+    units = block(2, FINAL, "加强企业商标品牌培育。", clause_id="x/2", responsible=("省工商局",), lead="省工商局")
+    answer, cited = extractive_parts(["怎么把商标质押融资", "哪个部门牵头"], [loans, units], english=False)
+    assert "质押融资" in answer and "省工商局" in answer and cited == [loans, units]
+    # an answer citing the right clause but not saying what the part asks is completed
+    done, cited2, added = complete_part("省工商局牵头[1]。", [loans], [loans], "怎么把商标质押融资", english=False)
+    assert added == 1 and "质押融资" in done and cited2 == [loans]
+
+
+def test_an_english_answer_without_the_plans_terms_gets_the_source_sentence_quoted():
+    from rag.grounding import quote_source
+
+    b = block(1, FINAL, "探索设立质量提升发展基金、“质量贷”等金融产品。加强宣传。")
+    answer, cited = quote_source("Yes, a special fund and a loan product [1].", [b], "fund loan 基金 质量贷")
+    assert "质量提升发展基金" in answer and answer.endswith("[1]") and cited == [b]

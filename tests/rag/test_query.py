@@ -124,3 +124,8 @@ def test_a_failing_analysis_step_falls_back_to_the_plain_question(analyzer, monk
     a = analyzer.analyze("源城区企业的质量创新支出可以享受什么税收优惠？")
     assert a.search_text.startswith("源城区企业的质量创新支出") and a.parts == ()
     assert any("analysis failed" in n for n in a.notes)
+
+
+def test_a_verb_before_a_corpus_word_is_not_a_typo(analyzer):
+    a = analyzer.analyze("听朋友讲市里搞质量强市还会帮企业搞贷款")
+    assert "高质量" not in a.repaired and a.repairs == ()
