@@ -182,11 +182,7 @@ class EvidenceJudge:
         lx = self.lexicon
         whole = ask == (analysis.ask or analysis.focus)
         # the whole question's type was read from the user's own words too (English: not only the translation)
-        kind = (
-            analysis.answer_type
-            if whole
-            else next((t.name for t in lx.answer_types if t.asks.search(normalize(ask).lower())), "")
-        )
+        kind = analysis.answer_type if whole else lx.answer_type_of(normalize(ask).lower())
         if not kind or kind == "department":  # every clause of these plans names who acts
             return ""
         if analysis.asks_national and kind in FIGURE_TYPES:  # a national figure: the plans are local
@@ -222,7 +218,7 @@ class EvidenceJudge:
         if confidence < self.threshold:
             return Decision(True, "low-confidence", confidence, features, "model")
         ask = ask or analysis.ask or analysis.focus
-        kind = next((t.name for t in self.lexicon.answer_types if t.asks.search(normalize(ask).lower())), "")
+        kind = self.lexicon.answer_type_of(normalize(ask).lower())
         english = analysis.language == "english"
         stated = [s.clause.clause_id for s in self.stating(kind, ranked, ask, english)] if kind else []
         return Decision(False, "", confidence, features, "model", stated)

@@ -55,6 +55,14 @@ class Lexicon:
     def answer_type(self, name: str) -> AnswerType:
         return next(t for t in self.answer_types if t.name == name)
 
+    def answer_type_of(self, text: str) -> str:
+        """The first answer type whose `asks` matches `text` (normalised, lower-cased); a count
+        asked about money ("how much is the budget", "补贴多少") is an amount."""
+        kind = next((t.name for t in self.answer_types if t.asks.search(text)), "")
+        if kind == "count" and self.money_words.search(text):
+            return "amount"
+        return kind
+
 
 def _compile(pattern: str | list[str], where: str) -> re.Pattern:
     text = "|".join(pattern) if isinstance(pattern, list) else str(pattern)

@@ -394,8 +394,7 @@ class QueryAnalyzer:
         return parts
 
     def answer_type_of(self, text: str) -> str:
-        low = normalize(text).lower()
-        return next((t.name for t in self.lexicon.answer_types if t.asks.search(low)), "")
+        return self.lexicon.answer_type_of(normalize(text).lower())
 
     def _translate(self, english: str, translate: Callable[[str], str] | None) -> tuple[str, str, list[str]]:
         if translate is not None:
