@@ -33,6 +33,7 @@ from rag.grounding import (
     extractive_parts,
     ground_answer,
     has_content,
+    is_degenerate,
     is_refusal,
     misses_answer_type,
     off_topic,
@@ -406,6 +407,8 @@ class AnswerPipeline:
             return fallback("empty")
         if is_refusal(raw):
             return fallback("refusal")
+        if is_degenerate(raw):
+            return fallback("repetition")
         answer, cited = cite_answer(raw, blocks, similarity=self._similarity, question=question)
         if not cited:
             return fallback("uncited")

@@ -18,6 +18,7 @@ in no clause. So:
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -70,6 +71,8 @@ ENGLISH_FILLER = set(
     "has have had do does did can could may might will would should several some many various such which what "
     "how who whom whose when where why according plan plans document documents clause clauses provides says".split()
 )
+REPEAT_RUN = 16  # characters of a run that, repeated REPEAT_MAX times, marks a looping answer
+REPEAT_MAX = 3
 PART_ANSWERED_SHARE = 0.5  # a part counts as answered when the answer holds this share of its best sentence
 OVERLAP_MIN = 0.25  # share of an answer's character bigrams that must come from a clause to cite it
 NEAR_BEST = 0.8  # a sentence cites a second clause only when it supports it almost as well
@@ -470,6 +473,14 @@ def ground_answer(answer: str, cited: list[Block]) -> tuple[str, int]:
         else:
             removed += 1
     return "".join(kept).strip(), removed
+
+
+def is_degenerate(answer: str) -> bool:
+    """The small model sometimes loops ("Guangdong's plan  Guangdong's plan  Guangdong's plan …"):
+    the same run of characters standing REPEAT_MAX or more times is no answer."""
+    key = match_key(CITATION.sub("", answer))
+    runs = Counter(key[i : i + REPEAT_RUN] for i in range(0, max(len(key) - REPEAT_RUN + 1, 0)))
+    return bool(runs) and max(runs.values()) >= REPEAT_MAX
 
 
 def is_refusal(answer: str) -> bool:

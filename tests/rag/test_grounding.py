@@ -310,3 +310,10 @@ def test_an_english_answer_without_the_plans_terms_gets_the_source_sentence_quot
     b = block(1, FINAL, "探索设立质量提升发展基金、“质量贷”等金融产品。加强宣传。")
     answer, cited = quote_source("Yes, a special fund and a loan product [1].", [b], "fund loan 基金 质量贷")
     assert "质量提升发展基金" in answer and answer.endswith("[1]") and cited == [b]
+
+
+def test_a_looping_answer_is_recognised():
+    from rag.grounding import is_degenerate
+
+    assert is_degenerate("Guangdong's 2016-2017 plan  " * 4)
+    assert not is_degenerate("东莞到2025年设立10000名以上首席质量官[1]。食品抽检合格率达到98.5%以上[2]。")
