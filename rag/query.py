@@ -333,6 +333,20 @@ class QueryAnalyzer:
         """Words of `text` that the plans use and that say what it is about."""
         return [t for t in dict.fromkeys(tokens(text)) if self._is_topic(t)]
 
+    def plan_words(self, text: str) -> list[str]:
+        """Words of `text` that the plans use at all (食品, 东莞, 品牌 — not 五金厂, 老板), question
+        words aside: what a segment about the asker can tell retrieval."""
+        lx = self.lexicon
+        return [
+            t
+            for t in dict.fromkeys(tokens(text))
+            if len(t) >= TOPIC_MIN_LEN
+            and CJK_RUN.fullmatch(t)
+            and t in self.idf
+            and t not in lx.question_words
+            and not lx.interrogative.match(t)
+        ]
+
     def _strip_filler(self, segment: str) -> str:
         s = segment.strip(" ，,。！!；;\n")
         for _ in range(3):  # filler can stack: "你好，想问一下，听说…"
@@ -366,7 +380,7 @@ class QueryAnalyzer:
         if not asking:  # no question marker anywhere ("东莞 品牌 扶持"): everything is the need
             asking = need or [s for s, _ in segments]
         need = need or asking
-        context_terms = [t for seg in context for t in self.topic_words(seg)]
+        context_terms = [t for seg in context for t in self.plan_words(seg)]
         focus = "，".join(need)
         extra = [t for t in dict.fromkeys(context_terms) if t not in focus]
         return (" ".join([*extra, focus]).strip() or text), extra, asking, need
