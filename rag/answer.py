@@ -280,8 +280,6 @@ class AnswerPipeline:
         blocks = build_blocks(clauses, query, budget, self._parent_text, asked_text)
         # the model gets what is asked: typos repaired, who-is-asking and filler left out
         asked = check.text if lang == "english" or not analysis.ask else analysis.ask
-        if asked == analysis.ask and analysis.context_terms:  # "我们是做食品的，…": 食品 still matters
-            asked += prompt_file("context.txt").strip().format(terms="、".join(analysis.context_terms))
         if analysis.is_followup:
             # a follow-up ("那广东省的行动计划呢？") means nothing to the model without the earlier question
             asked = prompt_file("followup.txt").strip().format(question=asked, previous=result.extra["previous"])

@@ -65,26 +65,26 @@ def retrieval_run(tmp_path_factory, pipeline):
 
 def test_retrieval_quality_on_the_dev_set(retrieval_run):
     # measured 2026-11-28 on 151 questions (retrieval-only, in-sample): hit@5 0.958, mrr 0.923,
-    # decline 0.710 (22/31), false decline 0.017 (2/120); 10-fold cross-validated decline 0.742 / 0.017.
+    # decline 0.742 (23/31), false decline 0.025 (3/120); 10-fold cross-validated 0.742 / 0.025.
     # The earlier 0.969 decline came from rules grown from this set's own words, since removed.
     # Thresholds sit a little below: one more miss of each kind still passes, two do not.
     o = retrieval_run[1]["overall"]
     assert o["n_errors"] == 0 and o["n_missing"] == 0
     assert o["hit@5"] >= 0.94
     assert o["mrr"] >= 0.90
-    assert o["decline_rate"] >= 0.67
-    assert o["false_decline_rate"] <= 0.03
+    assert o["decline_rate"] >= 0.70
+    assert o["false_decline_rate"] <= 0.034
 
 
 @pytest.mark.slow  # English questions are translated by the real model
 def test_retrieval_quality_on_users_own_words(tmp_path_factory, pipeline):
     # measured 2026-11-28 on users-dev.jsonl (95 questions in users' words, retrieval-only): hit@5 0.943,
-    # mrr 0.854, decline 0.920 (23/25), false decline 0.043 (3/70); before rag/query.py: 0.871 / 0.757.
+    # mrr 0.862, decline 0.960 (24/25), false decline 0.043 (3/70); before rag/query.py: 0.871 / 0.757.
     out = tmp_path_factory.mktemp("users-retrieval")
     o = run(DEV.with_name("users-dev.jsonl"), out, retrieval_only=True, limit=None, types=None)["overall"]
     assert o["n_errors"] == 0
     assert o["hit@5"] >= 0.92
-    assert o["decline_rate"] >= 0.88
+    assert o["decline_rate"] >= 0.92
     assert o["false_decline_rate"] <= 0.06
     assert o["retrieval_s_p50"] < 0.2
 
