@@ -106,7 +106,7 @@ class EvidenceJudge:
                 return any(a in top_text for a in alternatives.get(t, ()))
 
             # a word the plans use weighs its IDF; one they never use weighs by how specific it is
-            # in general Chinese: 保费 counts, 咋/五金厂-style everyday words hardly do
+            # in general Chinese: 保费 counts, 咋/小店-style everyday words hardly do
             weights = {t: self.idf[t] if t in self.idf else self.max_idf * specificity(t) for t in words}
             missing = [t for t in weights if not present(t)]
             total = sum(weights.values())

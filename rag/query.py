@@ -1,7 +1,7 @@
 """Question analysis: one typed `QueryAnalysis` per question, read by every later stage
 (retrieval, the answerability decision, prompting, grounding).
 
-People do not write like the plans: "我在东莞开了个小五金厂，听说市里对搞品牌的企业有扶持？具体咋说的"
+People do not write like the plans: "我家在韶关做陶瓷的，听说市里对创牌子的企业有奖励？具体咋讲的"
 carries who is asking, filler, typos of pinyin input, sometimes two questions or a comparison, and
 sometimes English. The analysis, by cheap rules over the corpus's own vocabulary:
 
@@ -11,7 +11,7 @@ sometimes English. The analysis, by cheap rules over the corpus's own vocabulary
   toneless pinyin, or with one near syllable) like a corpus word differing in one character, is
   replaced by that word: 河原→河源, 标准话→标准化, 检侧→检测 (pypinyin, with the input methods' fuzzy sounds);
 - **focus**: the segments that ask, with filler removed; segments that only say who is asking
-  ("我在东莞开了个厂") contribute just the words the plans use (东莞), so a long question is not
+  ("我家在韶关做陶瓷的") contribute just the words the plans use (东莞), so a long question is not
   judged by words no plan would contain;
 - **English**: translated into a Chinese query by the local model (one short call), with the
   glossary's terms added; the glossary alone when the model is unavailable;
@@ -334,7 +334,7 @@ class QueryAnalyzer:
         return [t for t in dict.fromkeys(tokens(text)) if self._is_topic(t)]
 
     def plan_words(self, text: str) -> list[str]:
-        """Words of `text` that the plans use at all (食品, 东莞, 品牌 — not 五金厂, 老板), question
+        """Words of `text` that the plans use at all (食品, 东莞, 品牌 — not 陶瓷店, 老板), question
         words aside: what a segment about the asker can tell retrieval."""
         lx = self.lexicon
         return [
@@ -369,8 +369,8 @@ class QueryAnalyzer:
 
     def _focus(self, text: str) -> tuple[str, list[str], list[str], list[str]]:
         """(focus, context words the plans use, asking segments, the need: asking segments and the
-        statements they lean on). A segment that says who is asking ("我在东莞开了个厂": first person,
-        no question) is context; a statement without "I" ("朋友说这些钱能抵税") carries the topic that a
+        statements they lean on). A segment that says who is asking ("我家在韶关做陶瓷的": first person,
+        no question) is context; a statement without "I" ("邻居说这种投入可以补贴") carries the topic that a
         short ask ("真的吗？") refers to, so it stays in the need."""
         lx = self.lexicon
         segments = self._segments(text)
