@@ -268,20 +268,21 @@ def extractive_parts(parts: list[str], blocks: list[Block], english: bool) -> tu
 def complete_units(answer: str, cited: list[Block], own: list[Block], english: bool) -> tuple[str, list[Block], int]:
     """A part asking who is responsible: when the answer names none of the units of its clauses,
     append the first clause's units (lead first), cited."""
-    with_units = [b for b in own if b.scored.clause.responsible]
+    # a clause the answer already cites first: its units are the ones the answer is about
+    with_units = sorted((b for b in own if b.scored.clause.responsible), key=lambda b: b not in cited)
     plain = match_key(answer)
     if not with_units or any(match_key(u) in plain for b in with_units for u in b.scored.clause.responsible):
         return answer, cited, 0
     b = with_units[0]
     cited = cited if b in cited else [*cited, b]
     n = cited.index(b) + 1
-    c = b.scored.clause
+    c, title = b.scored.clause, b.scored.document.display_title
     units = "、".join(c.responsible)
     if english:
-        line = f"Responsible units ({c.number}{c.heading}): {units} [{n}]"
+        line = f"Responsible units ({title}, {c.number}{c.heading}): {units} [{n}]"
     else:
         lead = f"由{c.lead}牵头，" if c.lead else ""
-        line = f"{c.number}{c.heading}：{lead}责任单位为{units}。[{n}]"
+        line = f"根据《{title}》{c.number}{c.heading}，{lead}责任单位为{units}。[{n}]"
     return answer.rstrip() + "\n" + line, cited, 1
 
 

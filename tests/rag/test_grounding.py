@@ -317,3 +317,12 @@ def test_a_looping_answer_is_recognised():
 
     assert is_degenerate("Guangdong's 2016-2017 plan  " * 4)
     assert not is_degenerate("东莞到2025年设立10000名以上首席质量官[1]。食品抽检合格率达到98.5%以上[2]。")
+
+
+def test_the_units_of_a_clause_the_answer_cites_come_first():
+    from rag.grounding import complete_units
+
+    province = block(1, DRAFT, "提升计量建设水平。", clause_id="p/1", responsible=("省质监局",))
+    city = block(2, FINAL, "加强计量测试技术研制。", clause_id="c/1", responsible=("市市场监管局",))
+    answer, cited, added = complete_units("加强计量测试技术研制[1]。", [city], [province, city], english=False)
+    assert added == 1 and "市市场监管局" in answer and "省质监局" not in answer and cited == [city]
