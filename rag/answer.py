@@ -20,6 +20,7 @@ from typing import Any
 
 import yaml
 
+from rag.answerability import JudgeVerdict, ModelJudge
 from rag.config import PROJECT_ROOT, Settings, get_settings
 from rag.followup import is_followup, parse_history, previous_question
 from rag.grounding import (
@@ -39,6 +40,7 @@ from rag.grounding import (
     off_topic,
     prompt_lines,
     quote_source,
+    top_sentences,
     topic_terms,
 )
 from rag.index import CorpusIndex, ensure_index
@@ -123,6 +125,7 @@ class AnswerPipeline:
         self.index = index
         self.retriever = retriever
         self._backend = backend
+        self._judge: ModelJudge | None = None
         self.paths: Counter[str] = Counter()  # how often each answer path ran (llm, extractive-…, decline-…)
 
     @classmethod
@@ -153,6 +156,30 @@ class AnswerPipeline:
         if self._backend is None:
             self._backend = make_backend(self.settings)
         return self._backend
+
+    @property
+    def judge(self) -> ModelJudge | None:
+        """The yes/no judge (None when RAG_JUDGE_MIN_YES is 0)."""
+        if self._judge is None and self.settings.judge_min_yes > 0:
+            self._judge = ModelJudge(
+                self.backend.yes_probability,
+                prompt_file("system.txt").strip(),
+                prompt_file("judge.txt").strip(),
+                self.settings.judge_min_yes,
+            )
+        return self._judge
+
+    def _judge_evidence(self, result: RetrievalResult, blocks: list[Block], stage: str) -> JudgeVerdict | None:
+        """Ask the judge whether the top sentences answer what is asked (Chinese: the translation for English)."""
+        analysis = result.analysis
+        question = analysis.translation or analysis.ask or analysis.focus
+        sentences = top_sentences(analysis.focus, result.normalized_query, blocks, self.settings.judge_sentences)
+        if self.judge is None or not sentences:
+            return None
+        try:
+            return self.judge.judge(question, sentences, stage)
+        except (LLMError, ModelError):  # no judge, no verdict: the other checks still run
+            return None
 
     # ------------------------------------------------------------------ retrieval
     def retrieve(
@@ -284,6 +311,24 @@ class AnswerPipeline:
             # a follow-up ("那广东省的行动计划呢？") means nothing to the model without the earlier question
             asked = prompt_file("followup.txt").strip().format(question=asked, previous=result.extra["previous"])
         pred.extra["prompt_question"] = asked
+        gray_zone = result.confidence < self.retriever.decline_threshold + self.settings.second_opinion_band
+        verdict = self._judge_evidence(result, blocks, "gray-zone") if gray_zone and not groups else None
+
+        def judged_decline(reason: str) -> Final:
+            pred.declined = True
+            pred.extra["decline_reason"] = reason
+            pred.extra["decided_by"] = "judge" if verdict is not None and verdict.declined else "model"
+            pred.answer, cited = self._decline_reply(result, lang)
+            pred.citations = [citation_object(b) for b in cited]
+            if pred.timings.get("first_token_s") is None:
+                pred.timings["first_token_s"] = round(time.perf_counter() - t0, 4)
+            return finish("decline-" + reason)
+
+        if verdict is not None:
+            pred.extra["judge"] = verdict.to_dict()
+            if verdict.declined:  # only just above the threshold, and the judge reads no answer
+                yield judged_decline("judge")
+                return
         messages = self._messages(blocks, asked, lang)
         raw = ""
         try:
@@ -295,15 +340,16 @@ class AnswerPipeline:
         except (LLMError, ModelError) as exc:
             pred.extra["llm_error"] = str(exc)
         pred.extra["raw_answer"] = raw
-        gray_zone = result.confidence < self.retriever.decline_threshold + self.settings.second_opinion_band
-        if is_refusal(raw) and gray_zone and not groups:
-            # the decision was only just "answer", and the model, reading the clauses, finds no answer
-            pred.declined = True
-            pred.extra["decline_reason"] = "model-refusal"
-            pred.answer, cited = self._decline_reply(result, lang)
-            pred.citations = [citation_object(b) for b in cited]
-            yield finish("decline-model-refusal")
-            return
+        if is_refusal(raw) and not groups:
+            if gray_zone:  # the decision was only just "answer", and the model finds no answer
+                yield judged_decline("model-refusal")
+                return
+            verdict = self._judge_evidence(result, blocks, "refusal")  # a second opinion before quoting
+            if verdict is not None:
+                pred.extra["judge"] = verdict.to_dict()
+                if verdict.declined:
+                    yield judged_decline("judge")
+                    return
         parts = [p for p, _ in groups] if groups else None
         answer, cited, path = self._postprocess(raw, blocks, asked_text, query, lang, parts)
         compared = result.extra.get("compared_docs", [])

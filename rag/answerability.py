@@ -11,6 +11,10 @@ Evidence rules (each one declines with a reason the reply can give):
 - `answer-type`: it asks for a kind of thing (amount, rate, count, date, year, contact, address,
   person, procedure) and no top clause sentence states one.
 
+In the gray zone (confidence just above the threshold) and when the model, reading the clauses,
+refuses, `ModelJudge` asks the local model one short yes/no question — do these sentences answer
+this question? — and reads P(是) from its logits; below `RAG_JUDGE_MIN_YES` the question is declined.
+
 Otherwise a logistic regression over retrieval features (fitted with scikit-learn by `python -m
 eval.calibrate`, plain-JSON weights in `rag/confidence.json`) decides. Its features are computed
 on the question's focus (rag/query.py), and words the plans never use count by how specific they
@@ -20,6 +24,7 @@ are in general Chinese, so a long colloquial question is not declined for its fi
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -231,3 +236,53 @@ def _mentioned_alike(place: str, query: str, text: str) -> bool:
     phrase = query[i : i + len(place) + PLACE_CONTEXT_CHARS] if i >= 0 else place
     phrase = re.split(r"[的，,。？?、\s]", phrase)[0]
     return len(phrase) > len(place) and phrase in text
+
+
+@dataclass
+class JudgeVerdict:
+    """The yes/no judge's reading of the top sentences: P(yes), and whether that declines."""
+
+    p_yes: float
+    declined: bool
+    seconds: float
+    stage: str  # "gray-zone" (before answering) | "refusal" (after the model found no answer)
+
+    def to_dict(self) -> dict:
+        return {
+            "p_yes": round(self.p_yes, 4),
+            "declined": self.declined,
+            "seconds": round(self.seconds, 3),
+            "stage": self.stage,
+        }
+
+
+class ModelJudge:
+    """One short constrained call: the few sentences most likely to answer, the question, "是/否".
+
+    Short on purpose (~100 prompt tokens: about 1 s at 90 tok/s); the instructions share the
+    answer's system prompt, which stays in the model's prefix cache."""
+
+    YES, NO = "是", "否"
+
+    def __init__(
+        self,
+        yes_probability: Callable[[list[dict[str, str]], str, str], float],
+        system: str,
+        template: str,
+        min_yes: float,
+    ) -> None:
+        if not 0 <= min_yes < 1:
+            raise ValueError(f"min_yes must be in [0, 1), got {min_yes}")
+        self.yes_probability = yes_probability
+        self.system = system
+        self.template = template
+        self.min_yes = min_yes
+
+    def judge(self, question: str, sentences: list[str], stage: str) -> JudgeVerdict:
+        t0 = time.perf_counter()
+        messages = [
+            {"role": "system", "content": self.system},
+            {"role": "user", "content": self.template.format(clauses="\n".join(sentences), question=question)},
+        ]
+        p_yes = self.yes_probability(messages, self.YES, self.NO)
+        return JudgeVerdict(p_yes, p_yes < self.min_yes, time.perf_counter() - t0, stage)

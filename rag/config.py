@@ -67,6 +67,9 @@ class Settings:
     prompt_k_english: int = 4  # RAG_PROMPT_K_ENGLISH: for English questions, whose ranking is weaker
     candidate_k: int = 40  # RAG_CANDIDATE_K: candidates from each of dense and BM25 before fusion
     rrf_k: int = 20  # RAG_RRF_K: reciprocal-rank-fusion constant (20 beat 60 and 10 in bench.retrieval)
+    context_query_weight: float = (
+        0.5  # RAG_CONTEXT_QUERY_WEIGHT: weight of the whole question beside its focus (0 = off)
+    )
     dense_weight: float = 1.0  # RAG_DENSE_WEIGHT: weight of the dense ranking in fusion
     bm25_weight: float = 1.0  # RAG_BM25_WEIGHT: weight of the BM25 ranking in fusion
     jurisdiction_boost: float = 1.25  # RAG_JURISDICTION_BOOST: score factor for the named region/version
@@ -74,9 +77,11 @@ class Settings:
     heading_only_factor: float = 0.3  # RAG_HEADING_ONLY_FACTOR: score factor for clauses that are only a title
     draft_factor: float = 0.85  # RAG_DRAFT_FACTOR: score factor for drafts unless the question asks for one
     compare_slots: int = 3  # RAG_COMPARE_SLOTS: best clauses per document put first for a comparison
-    second_opinion_band: float = (
-        0.1  # RAG_SECOND_OPINION_BAND: within this of the decline threshold, a model refusal declines
+    second_opinion_band: float = 0.1  # RAG_SECOND_OPINION_BAND: within this of the decline threshold = gray zone
+    judge_min_yes: float = (
+        0.8  # RAG_JUDGE_MIN_YES: judge's P(yes) below this declines a gray-zone/refused question (0 = off)
     )
+    judge_sentences: int = 2  # RAG_JUDGE_SENTENCES: top clause sentences the judge reads (~1 s at 90 tok/s)
     decline_threshold: float = -1.0  # RAG_DECLINE_THRESHOLD: confidence below this = not covered (<0: calibrated)
     max_clause_chars: int = 800  # RAG_MAX_CLAUSE_CHARS: longer clauses are split at sentences
     # --- web app ---
@@ -114,6 +119,10 @@ class Settings:
             raise ConfigError(
                 f"RAG_DECLINE_THRESHOLD must be <= 1 (or < 0 for the calibrated one), got {self.decline_threshold}"
             )
+        if not 0 <= self.judge_min_yes < 1:
+            raise ConfigError(f"RAG_JUDGE_MIN_YES must be in [0, 1), got {self.judge_min_yes}")
+        if self.judge_sentences < 1:
+            raise ConfigError(f"RAG_JUDGE_SENTENCES must be >= 1, got {self.judge_sentences}")
         if self.max_clause_chars < 100:
             raise ConfigError(f"RAG_MAX_CLAUSE_CHARS must be >= 100, got {self.max_clause_chars}")
 

@@ -188,6 +188,11 @@ def _ranked_sentences(
     return [(score, s, b) for _, score, _, _, s, b in candidates]
 
 
+def top_sentences(question: str, query: str, blocks: list[Block], n: int) -> list[str]:
+    """The `n` clause sentences most likely to answer (what a yes/no judge reads)."""
+    return [s for _, s, _ in _ranked_sentences(question, query, blocks)[:n]]
+
+
 def quote_line(sentence: str, block: Block, n: int, english: bool) -> str:
     source = block.scored.document.display_title
     where = block.scored.clause.number + block.scored.clause.heading
@@ -286,27 +291,41 @@ def complete_units(answer: str, cited: list[Block], own: list[Block], english: b
     return answer.rstrip() + "\n" + line, cited, 1
 
 
-def excerpt(clause_text: str, query: str, budget: int, question: str = "") -> str:
-    """The clause's most query-relevant sentences, in source order, within `budget` characters;
-    a sentence stating what the question asks for (a figure, a date, a phone number) goes first."""
-    text = normalize(clause_text)
-    if len(text) <= budget:
-        return text
+def select_sentences(texts: list[str], query: str, budget: int, question: str = "") -> list[str]:
+    """Excerpts of the clause texts for the prompt, chosen sentence by sentence within one budget.
+
+    Every clause gets its best sentence (so each block can be cited); the rest of the budget goes
+    to the most relevant sentences of any clause, wherever they are — a sentence stating what the
+    question asks for (a figure, a date, a phone number) first, then word overlap. Excerpts keep
+    source order; skipped text is marked "…"."""
     qtokens = set(tokens(query))
     wanted = _answer_states(question)
-    sentences = _sentences(text)
-    scores = [_score(sent, qtokens) for sent in sentences]
-    states = [sc > 0 and _states(sent, wanted) for sent, sc in zip(sentences, scores, strict=True)]
-    ranked = sorted(range(len(sentences)), key=lambda i: (not states[i], -scores[i], i))
-    chosen: set[int] = set()
+    sentences = [_sentences(normalize(t)) for t in texts]
+    ranked = []
+    for j, sents in enumerate(sentences):
+        for i, sent in enumerate(sents):
+            score = _score(sent, qtokens)
+            ranked.append((not (score > 0 and _states(sent, wanted)), -score, j, i))
+    ranked.sort()
+    chosen: list[set[int]] = [set() for _ in texts]
     used = 0
-    for i in ranked:
-        if used + len(sentences[i]) > budget and chosen:
+    best_first = {j: (j, i) for *_, j, i in reversed(ranked)}  # each clause's best sentence
+    for j, i in [best_first[j] for j in sorted(best_first)] + [(j, i) for *_, j, i in ranked]:
+        size = min(len(sentences[j][i]), budget)
+        if i in chosen[j] or (used + size > budget and used):
             continue
-        chosen.add(i)
-        used += len(sentences[i])
-    parts = [sentences[i] if len(sentences[i]) <= budget else sentences[i][:budget] for i in sorted(chosen)]
-    return "…".join(parts)
+        chosen[j].add(i)
+        used += size
+    return [_joined(sentences[j], chosen[j], budget) for j in range(len(texts))]
+
+
+def _joined(sentences: list[str], chosen: set[int], budget: int) -> str:
+    """The chosen sentences in source order; "…" where text was skipped."""
+    out, prev = "", None
+    for i in sorted(chosen):
+        out += ("" if prev is None or i == prev + 1 else "…") + sentences[i][:budget]
+        prev = i
+    return out
 
 
 def build_blocks(
@@ -316,17 +335,13 @@ def build_blocks(
     context_of: Callable[[ScoredClause], str] | None = None,
     question: str = "",
 ) -> list[Block]:
-    """Number the clauses for the prompt; the first gets half the budget, the rest share the other half.
+    """Number the clauses for the prompt, each with its excerpt (`select_sentences`).
 
     `query` is the retrieval's normalised query (for English, expanded with Chinese terms)."""
-    if not clauses:
-        return []
-    budgets = [total_chars // 2] + [total_chars // (2 * max(len(clauses) - 1, 1))] * (len(clauses) - 1)
-    if len(clauses) == 1:
-        budgets = [total_chars]
+    excerpts = select_sentences([s.clause.body for s in clauses], query, total_chars, question)
     return [
-        Block(i, s, excerpt(s.clause.body, query, b, question), context_of(s) if context_of else "")
-        for i, (s, b) in enumerate(zip(clauses, budgets, strict=True), 1)
+        Block(i, s, text, context_of(s) if context_of else "")
+        for i, (s, text) in enumerate(zip(clauses, excerpts, strict=True), 1)
     ]
 
 

@@ -35,6 +35,7 @@ class AnswerType:
 @dataclass(frozen=True)
 class Lexicon:
     english_places: dict[str, str]
+    level_names: dict[str, tuple[str, ...]]
     other_places: tuple[str, ...]
     draft_words: tuple[str, ...]
     final_words: tuple[str, ...]
@@ -42,6 +43,7 @@ class Lexicon:
     question_words: frozenset[str]
     interrogative: re.Pattern
     question_marker: re.Pattern
+    topic_question: re.Pattern
     first_person: re.Pattern
     filler: tuple[re.Pattern, ...]
     part_joiner: re.Pattern
@@ -100,6 +102,7 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
         )
         return Lexicon(
             english_places={str(k).lower(): str(v) for k, v in q["english_places"].items()},
+            level_names={str(k): tuple(v) for k, v in (q.get("level_names") or {}).items()},
             other_places=tuple(str(q["other_places"]).split()),
             draft_words=tuple(q["draft_words"]),
             final_words=tuple(q["final_words"]),
@@ -107,6 +110,7 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
             question_words=frozenset(str(q["question_words"]).split()),
             interrogative=_compile(q["interrogative"], f"{where}: interrogative"),
             question_marker=_compile(q["question_marker"], f"{where}: question_marker"),
+            topic_question=_compile(q["topic_question"], f"{where}: topic_question"),
             first_person=_compile(q["first_person"], f"{where}: first_person"),
             filler=tuple(_compile(p, f"{where}: filler") for p in q["filler"]),
             part_joiner=_compile(q["part_joiner"], f"{where}: part_joiner"),

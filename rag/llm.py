@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import json
+import math
 import threading
 from collections.abc import Iterator
 from typing import Protocol
@@ -33,6 +34,16 @@ class ChatBackend(Protocol):
     def stream(self, messages: list[Message], max_tokens: int, temperature: float) -> Iterator[str]:
         """Yield the reply's text pieces as they are generated."""
         ...
+
+    def yes_probability(self, messages: list[Message], yes: str, no: str) -> float:
+        """P(the reply starts with `yes`) against `no`, from one step of the model (a yes/no judge)."""
+        ...
+
+
+def _answered_yes(text: str, yes: str, no: str) -> float:
+    """1.0 / 0.0 / 0.5 for a reply that starts with yes / no / neither (backends without logits)."""
+    text = text.strip()
+    return 1.0 if text.startswith(yes) else 0.0 if text.startswith(no) else 0.5
 
 
 class LlamaCppBackend:
@@ -69,6 +80,24 @@ class LlamaCppBackend:
                 piece = chunk["choices"][0]["delta"].get("content")
                 if piece:
                     yield piece
+
+    def yes_probability(self, messages: list[Message], yes: str, no: str) -> float:
+        """Two logits of one decoding step, so the judge's verdict is a graded score, not a coin.
+
+        llama-cpp-python returns logprobs only for models loaded with logits_all (a vocab-sized row
+        per context position, ~2 GB here), so the last position's logits are read from the context."""
+        with self._lock:
+            llm = self._load()
+            out = llm.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0)
+            try:
+                import numpy as np
+
+                logits = np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),))
+                y = float(logits[llm.tokenize(yes.encode(), add_bos=False)[0]])
+                n = float(logits[llm.tokenize(no.encode(), add_bos=False)[0]])
+            except (AttributeError, IndexError, TypeError, ValueError):  # another llama-cpp-python layout
+                return _answered_yes(out["choices"][0]["message"].get("content") or "", yes, no)
+        return 1.0 / (1.0 + math.exp(n - y))
 
 
 class OpenAICompatibleBackend:
@@ -110,6 +139,10 @@ class OpenAICompatibleBackend:
                         yield piece
         except httpx.HTTPError as exc:
             raise LLMError(f"cannot reach the inference server at {url} ({type(exc).__name__})") from None
+
+    def yes_probability(self, messages: list[Message], yes: str, no: str) -> float:
+        """Servers differ in logprob support: read the first token of a two-token reply."""
+        return _answered_yes("".join(self.stream(messages, 2, 0.0)), yes, no)
 
 
 def make_backend(settings: Settings | None = None) -> ChatBackend:

@@ -99,6 +99,7 @@ class QueryAnalysis:
     asks_national: bool = False  # the national level ("全国")
     parts: tuple[SubQuestion, ...] = ()  # two or more when the question asks several things
     compare_docs: tuple[str, ...] = ()  # the documents on each side of a comparison
+    place_groups: tuple[frozenset[str], ...] = ()  # the named places' documents, one set per place
     previous: str = ""  # the user's previous question when this turn is a follow-up
     is_followup: bool = False
     search_text: str = ""  # what retrieval embeds and BM25-matches
@@ -107,11 +108,13 @@ class QueryAnalysis:
 
     @property
     def preferred_docs(self) -> tuple[str, ...]:
-        """Documents to prefer: a version within a named place, else the place, else the version."""
+        """Documents to prefer: a version within a named place, else the place, else the version.
+        Per place: "省里2016年的计划和源城区方案" prefers the 2016 provincial plan and Yuancheng's."""
         named, versions = set(self.places), set(self.versions)
-        if named and versions:
-            return tuple(sorted(versions & named or named))
-        return tuple(sorted(named | versions))
+        if not (named and versions):
+            return tuple(sorted(named | versions))
+        chosen = {d for group in self.place_groups for d in (group & versions or group)}
+        return tuple(sorted(chosen if chosen & versions else named))
 
     @property
     def multi_part(self) -> bool:
@@ -164,7 +167,7 @@ def place_mentions(
     for info in documents.values():
         names = region_names(info)
         covered |= names
-        if any(n in low for n in names):
+        if any(n in low for n in names) or any(n in low for n in lexicon.level_names.get(info.level, ())):
             named.add(info.doc_id)
     provinces = {d for d in named if documents[d].region.endswith("省")}
     if provinces and named - provinces:
@@ -389,9 +392,18 @@ class QueryAnalyzer:
         """Split into sub-questions: asking segments or joined clauses that each ask something."""
         lx = self.lexicon
         pieces: list[str] = []
+        joined: set[int] = set()  # pieces that follow an explicit joiner (另外, 还有): a new question
         for seg in asking:
-            pieces += [p for p in lx.part_joiner.split(seg) if p and p.strip(" ，,")]
-        pieces = [p.strip(" ，,") for p in pieces if lx.question_marker.search(p) or self.topic_words(p)]
+            for k, p in enumerate(lx.part_joiner.split(seg)):
+                if p and p.strip(" ，,") and (lx.question_marker.search(p) or self.topic_words(p)):
+                    if k:
+                        joined.add(len(pieces))
+                    pieces.append(p.strip(" ，,"))
+        for i in range(len(pieces) - 1):  # "储能这块呢？打算放在哪？" asks one thing about one topic
+            bare_topic = not lx.question_marker.search(lx.topic_question.sub("", pieces[i]))
+            if lx.topic_question.search(pieces[i]) and bare_topic and i + 1 not in joined:
+                pieces[i + 1], pieces[i] = f"{pieces[i]}，{pieces[i + 1]}", ""
+        pieces = [p for p in pieces if p]
         if len(pieces) < 2:
             return []
         parts: list[SubQuestion] = []
@@ -515,6 +527,10 @@ class QueryAnalyzer:
             ask="，".join(need) if language != "english" else repaired,
             context_terms=tuple(context_terms),
             places=tuple(sorted(named)),
+            place_groups=tuple(
+                frozenset(d for d in named if self.documents[d].region == region)
+                for region in sorted({self.documents[d].region for d in named})
+            ),
             other_places=tuple(others),
             versions=tuple(sorted(versions)),
             wants_draft=wants_draft,
@@ -526,8 +542,10 @@ class QueryAnalyzer:
             is_followup=is_followup,
             notes=tuple(notes),
         )
-        preferred = analysis.preferred_docs
-        compare = len(preferred) >= 2 and bool(lx.compare.search(where.lower()))
+        sides = self._sides(analysis)
+        compare = len(sides) >= 2 and bool(lx.compare.search(where.lower()))
+        if compare and any(lx.compare.search(p.text.lower()) for p in parts):
+            parts = []  # "对X有什么要求，省里和区里的说法一样吗？" is one question asked of two sides
         search = focus if language != "english" else f"{normalized} {repaired}"
         if language == "english":
             search += " " + " ".join(dict.fromkeys(t for g in groups for t in g))
@@ -535,10 +553,24 @@ class QueryAnalyzer:
             search = f"{previous} {search}"
         return replace(
             analysis,
-            compare_docs=preferred if compare else (),
+            compare_docs=sides if compare else (),
+            parts=tuple(parts),
             search_text=search.strip(),
             seconds=time.perf_counter() - t0,
         )
+
+    def _sides(self, analysis: QueryAnalysis) -> tuple[str, ...]:
+        """The documents a comparison sets side by side: the preferred ones, without a place's draft
+        when that place also has a final text and no draft was asked for."""
+        preferred = set(analysis.preferred_docs)
+        if not analysis.wants_draft:
+            regions_with_final = {self.documents[d].region for d in preferred if not self.documents[d].is_draft}
+            preferred = {
+                d
+                for d in preferred
+                if not (self.documents[d].is_draft and self.documents[d].region in regions_with_final)
+            }
+        return tuple(sorted(preferred))
 
     @staticmethod
     def _english_pieces(text: str) -> list[str]:

@@ -237,7 +237,7 @@ class HybridRetriever(BaseRetriever):
         k = k or self.k or self.settings.top_k
         preferred = set(analysis.preferred_docs)
         text = analysis.search_text or analysis.normalized
-        ranked, dense = self._rank(text, preferred, analysis.wants_draft, filters, k)
+        ranked, dense = self._rank(text, preferred, analysis.wants_draft, filters, k, self._whole_question(analysis))
         parts: list[list[ScoredClause]] = []
         if analysis.multi_part:
             prefix = f"{analysis.previous} " if analysis.is_followup and analysis.previous else ""
@@ -272,27 +272,47 @@ class HybridRetriever(BaseRetriever):
             extra={"compared_docs": sorted(sides)} if sides else {},
         )
 
+    def _whole_question(self, analysis: QueryAnalysis) -> str:
+        """The whole question, when the search text is its focus without the asker's context: a
+        second, lighter query, so that context which does name the topic is not lost."""
+        if analysis.language == "english" or not analysis.context_terms or self.settings.context_query_weight <= 0:
+            return ""
+        prefix = f"{analysis.previous} " if analysis.is_followup and analysis.previous else ""
+        return prefix + analysis.repaired
+
     def _rank(
-        self, text: str, preferred: set[str], wants_draft: bool, filters: RetrievalFilters, k: int
+        self,
+        text: str,
+        preferred: set[str],
+        wants_draft: bool,
+        filters: RetrievalFilters,
+        k: int,
+        whole_question: str = "",
     ) -> tuple[list[ScoredClause], np.ndarray]:
-        """One fused ranking of `text`: (clauses, dense cosine of every chunk)."""
-        qtokens = tokens(text)
+        """One fused ranking of `text` (and, lighter, of `whole_question`): (clauses, dense cosine of
+        every chunk to `text`)."""
         n = len(self.index.chunks)
         dense_scores = np.zeros(n, dtype=np.float32)
+        bm25_scores = np.zeros(n, dtype=np.float64)
         ranks: list[list[int]] = []
         weights: list[float] = []
-        if self.use_dense:
-            qvec = self.embedder.embed_query(text)
-            sims, ids = self.index.dense.search(qvec[None, :], n)
-            dense_scores[ids[0]] = sims[0]
-            ranks.append(list(ids[0][: self.settings.candidate_k]))
-            weights.append(self.settings.dense_weight)
-        bm25_scores = np.zeros(n, dtype=np.float64)
-        if self.use_bm25 and qtokens:
-            bm25_scores = np.asarray(self.index.bm25.get_scores(qtokens))
-            order = np.argsort(-bm25_scores, kind="stable")
-            ranks.append([int(i) for i in order[: self.settings.candidate_k] if bm25_scores[i] > 0])
-            weights.append(self.settings.bm25_weight)
+        queries = [(text, 1.0)] + ([(whole_question, self.settings.context_query_weight)] if whole_question else [])
+        for query, weight in queries:
+            qtokens = tokens(query)
+            if self.use_dense:
+                qvec = self.embedder.embed_query(query)
+                sims, ids = self.index.dense.search(qvec[None, :], n)
+                if query is text:
+                    dense_scores[ids[0]] = sims[0]
+                ranks.append(list(ids[0][: self.settings.candidate_k]))
+                weights.append(weight * self.settings.dense_weight)
+            if self.use_bm25 and qtokens:
+                scores = np.asarray(self.index.bm25.get_scores(qtokens))
+                if query is text:
+                    bm25_scores = scores
+                order = np.argsort(-scores, kind="stable")
+                ranks.append([int(i) for i in order[: self.settings.candidate_k] if scores[i] > 0])
+                weights.append(weight * self.settings.bm25_weight)
 
         fused: dict[int, float] = {}
         for ranking, weight in zip(ranks, weights, strict=True):

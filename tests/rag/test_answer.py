@@ -141,3 +141,14 @@ def test_unreachable_inference_server_still_gets_an_answer(settings, pipeline):
     )
     assert "cannot reach the inference server" in pred.extra["llm_error"]
     assert pred.extra["route"] == "extractive-empty" and "加计扣除" in pred.answer
+
+
+def test_the_judge_reads_an_answering_sentence_as_yes_and_an_unrelated_one_as_no(pipeline):
+    judge = pipeline.judge
+    assert judge is not None
+    sentence = ["到2025年，全市食品抽检合格率达到98%以上。"]
+    answers = judge.judge("食品抽检合格率的目标是多少？", sentence, "gray-zone")
+    unrelated = judge.judge("快递包装有什么质量要求？", sentence, "gray-zone")
+    assert answers.p_yes > unrelated.p_yes
+    assert not answers.declined and unrelated.declined
+    assert unrelated.seconds < 10  # the first call also loads the model

@@ -67,3 +67,29 @@ def test_a_rate_must_be_stated_about_the_focus(corpus):
 def test_a_question_the_clause_answers_is_not_declined(corpus):
     d = decide(corpus, "我在东莞开厂，资金紧张，听说市里有帮企业贷款的金融产品？", [QUALITY_LOAN])
     assert not d.declined, d.reason
+
+
+def test_model_judge_declines_below_its_threshold_and_reports_its_time():
+    from rag.answerability import ModelJudge
+
+    seen = []
+
+    def yes_probability(messages, yes, no):
+        seen.append(messages[-1]["content"])
+        return 0.3 if "外卖" in messages[-1]["content"] else 0.95
+
+    judge = ModelJudge(yes_probability, "system", "条款：{clauses}\n问题：{question}", min_yes=0.8)
+    no = judge.judge("外卖平台有什么要求？", ["加强食品安全监管。"], "gray-zone")
+    yes = judge.judge("食品安全由谁监管？", ["加强食品安全监管。"], "refusal")
+    assert no.declined and not yes.declined and no.seconds >= 0
+    assert "加强食品安全监管。" in seen[0] and no.to_dict()["stage"] == "gray-zone"
+    with pytest.raises(ValueError):
+        ModelJudge(yes_probability, "s", "t", min_yes=1.5)
+
+
+def test_a_backend_without_logits_reads_the_first_word():
+    from rag.llm import _answered_yes
+
+    assert _answered_yes("是。", "是", "否") == 1.0
+    assert _answered_yes(" 否", "是", "否") == 0.0
+    assert _answered_yes("不确定", "是", "否") == 0.5

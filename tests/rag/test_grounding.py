@@ -11,7 +11,6 @@ from rag.grounding import (
     build_blocks,
     cite_answer,
     complete_comparison,
-    excerpt,
     extractive_answer,
     facts_of,
     ground_answer,
@@ -20,6 +19,7 @@ from rag.grounding import (
     misses_answer_type,
     off_topic,
     prompt_lines,
+    select_sentences,
     topic_terms,
 )
 from rag.retrieval import ScoredClause
@@ -171,8 +171,18 @@ def test_prompt_lines_carry_units_and_document_facts_only_when_asked():
 
 def test_excerpt_keeps_relevant_sentences_within_budget():
     text = "第一句讲组织领导。第二句讲品牌资产质押融资。第三句讲人才培养。" * 3
-    out = excerpt(text, "品牌 质押 融资", 30)
+    out = select_sentences([text], "品牌 质押 融资", 30)[0]
     assert "质押融资" in out and len(out.replace("…", "")) <= 30
+
+
+def test_one_budget_goes_to_the_relevant_sentences_of_any_clause():
+    first = "第一条讲组织领导和统筹协调工作机制。第一条讲督促检查和考核评价。第一条讲宣传引导和舆论氛围营造。"
+    second = "第二条讲人才培养。第二条讲品牌资产质押融资和质量贷款。第二条讲商标质押。"
+    one, two = select_sentences([first, second], "品牌 质押 融资 贷款 商标", 50)
+    # every clause keeps one sentence; the rest of the budget follows relevance, not rank
+    assert one.count("第一条") == 1 and "质押融资" in two and "商标质押" in two
+    assert len((one + two).replace("…", "")) <= 50
+    assert select_sentences(["只有一句。"], "无关", 60) == ["只有一句。"]
 
 
 @pytest.mark.parametrize("n", [1, 4])
@@ -229,7 +239,7 @@ def test_a_figure_the_clause_gives_for_something_else_is_removed():
 
 def test_excerpt_puts_the_sentence_stating_the_asked_fact_first():
     text = "征求意见的联系方式如下，欢迎各界提出意见和建议。联系电话：0769-12345678。意见请于月底前反馈，逾期不再受理。"
-    out = excerpt(text, "联系 电话 意见", 24, question="征求意见的联系电话是多少？")
+    out = select_sentences([text], "联系 电话 意见", 24, question="征求意见的联系电话是多少？")[0]
     assert "0769-12345678" in out
 
 

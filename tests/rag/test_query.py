@@ -129,3 +129,34 @@ def test_a_failing_analysis_step_falls_back_to_the_plain_question(analyzer, monk
 def test_a_verb_before_a_corpus_word_is_not_a_typo(analyzer):
     a = analyzer.analyze("听邻居讲区里搞质量强区还会帮企业搞融资")
     assert "高质量" not in a.repaired and a.repairs == ()
+
+
+def test_a_level_named_without_its_place_points_to_that_levels_plan(analyzer):
+    a = analyzer.analyze("省里那个行动计划对电梯安全有什么安排？")
+    assert "guangdong-2016-2017-action-plan" in a.places
+
+
+def test_a_version_narrows_only_its_own_place(analyzer):
+    # the year picks the provincial plan; it must not drop the other place named beside it
+    a = analyzer.analyze("省里2016年计划和源城区方案对企业负责人的质量责任说法一样吗？")
+    assert set(a.preferred_docs) == {"guangdong-2016-2017-action-plan", "yuancheng-plan"}
+    assert set(a.compare_docs) == {"guangdong-2016-2017-action-plan", "yuancheng-plan"}
+
+
+def test_a_comparison_of_places_sets_the_final_text_against_the_other_place(analyzer):
+    a = analyzer.analyze("农产品监测合格率，省里的目标和东莞的目标差多少？")
+    assert set(a.compare_docs) == {"guangdong-2016-2017-action-plan", "dongguan-2024-plan"}
+    # asked for the draft, the draft stays a side
+    a = analyzer.analyze("东莞征求意见稿和省里计划对农产品合格率的目标有什么不同？")
+    assert "dongguan-2023-draft" in a.compare_docs
+
+
+def test_a_comparison_is_one_question_not_two_parts(analyzer):
+    a = analyzer.analyze("对企业负责人有什么质量责任要求，省里和源城区的说法一样吗？")
+    assert len(a.compare_docs) == 2 and not a.multi_part
+
+
+def test_a_bare_topic_with_ne_is_the_topic_of_the_question_after_it(analyzer):
+    assert not analyzer.analyze("计量这块呢？打算在哪些地方建？").multi_part
+    # after an explicit joiner it is a question of its own
+    assert analyzer.analyze("计量这块呢？另外品牌培育有什么政策？").multi_part
