@@ -78,9 +78,7 @@ class Settings:
     draft_factor: float = 0.85  # RAG_DRAFT_FACTOR: score factor for drafts unless the question asks for one
     compare_slots: int = 3  # RAG_COMPARE_SLOTS: best clauses per document put first for a comparison
     second_opinion_band: float = 0.1  # RAG_SECOND_OPINION_BAND: within this of the decline threshold = gray zone
-    judge_min_yes: float = (
-        0.8  # RAG_JUDGE_MIN_YES: judge's P(yes) below this declines a gray-zone/refused question (0 = off)
-    )
+    judge_min_yes: float = 0.75  # RAG_JUDGE_MIN_YES: P(yes) below this declines a gray-zone/refused one (0: off)
     judge_sentences: int = 2  # RAG_JUDGE_SENTENCES: top clause sentences the judge reads (~1 s at 90 tok/s)
     decline_threshold: float = -1.0  # RAG_DECLINE_THRESHOLD: confidence below this = not covered (<0: calibrated)
     max_clause_chars: int = 800  # RAG_MAX_CLAUSE_CHARS: longer clauses are split at sentences
