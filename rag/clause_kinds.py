@@ -10,7 +10,7 @@ under 2 s and every decision must be explainable by pointing at a sentence):
                 强制性标准…), in a phrase that does not merely encourage it (鼓励, 引导…);
 5. support    — a sentence names something concrete an enterprise can obtain (funds, tax relief,
                 finance, an award or selection, a service or help, a preference), in a phrase
-                not aimed at places or citizens;
+                not aimed at places or citizens, and is not addressed to local governments;
 6. task       — anything else: the government's own work.
 
 The vocabulary lives in `data/lexicon/report.yaml`; the labelled sample that measures these rules
@@ -56,6 +56,7 @@ class ReportLexicon:
     soft: re.Pattern
     support: re.Pattern
     not_for_enterprises: re.Pattern
+    addressed_to_governments: re.Pattern
     beneficiary_clause: re.Pattern
     beneficiary: re.Pattern
     amount: re.Pattern
@@ -107,6 +108,7 @@ def load_report_lexicon(directory: Path = LEXICON_DIR) -> ReportLexicon:
             soft=_pattern(kinds["soft"], f"{where}: soft"),
             support=_pattern(kinds["support"], f"{where}: support"),
             not_for_enterprises=_pattern(kinds["not_for_enterprises"], f"{where}: not_for_enterprises"),
+            addressed_to_governments=_pattern(kinds["addressed_to_governments"], f"{where}: addressed_to_governments"),
             beneficiary_clause=_pattern(data["beneficiary_clause"], f"{where}: beneficiary_clause"),
             beneficiary=_pattern(
                 "(?:{q})*(?:{h})|(?:{q})+(?:{qh})".format(
@@ -141,11 +143,13 @@ def is_obligation(sentence: str, lex: ReportLexicon | None = None) -> bool:
 
 
 def is_support(sentence: str, lex: ReportLexicon | None = None) -> bool:
-    """A phrase of the sentence names something concrete an enterprise can obtain."""
+    """A phrase of the sentence names something concrete an enterprise can obtain (and the
+    sentence is not addressed to local governments or departments)."""
     lex = lex or load_report_lexicon()
-    return any(
-        lex.support.search(p) and not lex.not_for_enterprises.search(p) for p in PHRASE.split(normalize(sentence))
-    )
+    phrases = PHRASE.split(normalize(sentence))
+    if lex.addressed_to_governments.search(phrases[0]):
+        return False
+    return any(lex.support.search(p) and not lex.not_for_enterprises.search(p) for p in phrases)
 
 
 def classify(clause: Clause, lex: ReportLexicon | None = None) -> ClauseKind:
