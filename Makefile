@@ -36,7 +36,7 @@ browser:
 	@if ! command -v chromium >/dev/null 2>&1 || [ ! -f $(CJK_FONT) ] || ! fc-list | grep -qi emoji; then \
 		echo "installing Debian chromium and CJK fonts for the browser and document tests…"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
-			chromium chromium-driver fonts-droid-fallback fonts-wqy-zenhei fonts-noto-color-emoji >/dev/null; \
+			chromium chromium-driver fonts-droid-fallback fonts-dejavu-core fonts-wqy-zenhei fonts-noto-color-emoji >/dev/null; \
 	fi
 
 test: setup browser

@@ -91,6 +91,13 @@ class Settings:
     allow_no_auth: bool = False  # RAG_ALLOW_NO_AUTH: 1 = serve a non-loopback HOST without auth anyway
     feedback_log: str = str(PROJECT_ROOT / "logs" / "feedback.jsonl")  # RAG_FEEDBACK_LOG: "" turns feedback logging off
     feedback_max_bytes: int = 5_000_000  # RAG_FEEDBACK_MAX_BYTES: rotate the log past this size
+    # --- enterprise report ---
+    report_font: Path = Path(
+        "/usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf"
+    )  # RAG_REPORT_FONT: a CJK TTF embedded in report PDFs (Debian fonts-droid-fallback; `make browser`)
+    report_latin_font: Path = Path(
+        "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf"
+    )  # RAG_REPORT_LATIN_FONT: for Latin letters the CJK font lacks (fonts-dejavu-core); skipped when missing
 
     def __post_init__(self) -> None:
         if self.n_threads < 1:

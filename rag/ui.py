@@ -26,6 +26,7 @@ from rag.grounding import overlap
 from rag.retrieval import RetrievalFilters
 from rag.tags import NEED_TAGS, SECTOR_TAGS, matching_sentence
 from rag.text import match_key, normalize, to_simplified, to_traditional
+from rag.ui_report import build_report_section
 
 TITLE = "广东质量强省 · 强市政策问答"
 ALL = "全部"
@@ -427,6 +428,7 @@ def build_app(pipeline: AnswerPipeline, settings: Settings | None = None) -> gr.
                     elem_id="finder-table",
                     column_widths=["18%", "22%", "28%", "24%", "8%"],
                 )
+                build_report_section(demo, tabs, index, settings)
             with gr.Tab("📄 文件浏览", id="docs"):
                 gr.Dataframe(
                     app.catalog_rows(),

@@ -1,0 +1,220 @@
+"""The enterprise report as a file: JSON, Markdown, DOCX (python-docx) or PDF (fpdf2).
+
+Every format shows the profile, the date, the documents in scope with their status, each item
+with its citation (label and clause id) and status, and the note that the plans are the authority.
+The PDF embeds a CJK TrueType font (`Settings.report_font`) so its text can be searched and copied.
+Files are written through a temp file and a rename: a failed export never leaves half a report.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+
+from rag.clause_kinds import REPORTED
+from rag.config import Settings, get_settings
+from rag.documents import DocumentInfo
+from rag.report import (
+    AUTHORITY_NOTE as AUTHORITY,
+)
+from rag.report import (
+    NO_AMOUNT,
+    NO_CONDITIONS,
+    NO_RESPONSIBLE,
+    Report,
+    ReportItem,
+    is_draft,
+    is_expired,
+)
+
+TITLE = "企业适用政策报告 · What applies to my enterprise"
+SECTION_TITLES = {"support": "支持措施 · Support", "obligation": "义务与责任 · Obligations"}
+STATUS_NAMES = {
+    "in force": "现行 in force",
+    "expired": "已失效 expired",
+    "draft": "征求意见稿 draft",
+    "superseded": "已被取代 superseded",
+    "reference": "参考 reference",
+}
+DRAFT_MARK = "⚠ 征求意见稿/非正式文本"
+EXPIRED_MARK = "⚠ 已失效"
+PDF_BODY_SIZE = 10.5  # pt
+PDF_HEADING_SIZES = (17, 13.5, 11.5)  # title, section, item
+PDF_LINE = 6.2  # mm per body line
+PDF_FONT_NAME = "cjk"
+PDF_LATIN_FONT_NAME = "latin"
+
+
+class ExportError(OSError):
+    """A report cannot be written (e.g. the CJK font for the PDF is missing); one-line message."""
+
+
+def status_text(info: DocumentInfo | None, status: str) -> str:
+    """The document's catalog status, readable, with the draft / expired mark when it applies."""
+    text = STATUS_NAMES.get(status, status)
+    if info is not None and is_draft(info) and status != "draft":
+        text += f"（{DRAFT_MARK}）"
+    elif info is not None and is_draft(info):
+        text += "（⚠ 非正式文本）"
+    if info is not None and is_expired(info):
+        text += f"（{EXPIRED_MARK}）"
+    return text
+
+
+def profile_lines(report: Report) -> list[tuple[str, str]]:
+    """(field, value) pairs of the report header."""
+    p = report.profile_dict()
+    return [
+        ("地区 Region", p["region"]),
+        ("企业类型 Kind", p["kind_name"] or "全部 any"),
+        ("行业 Sector", p["sector_name"] or "全部 any"),
+        ("需求 Needs", "、".join(p["need_names"]) or "全部 any"),
+        ("含征求意见稿 Drafts", "是 yes" if p["include_drafts"] else "否 no"),
+        ("日期 Date", p["date"]),
+    ]
+
+
+def document_lines(report: Report) -> list[str]:
+    return [f"{d.title}（{d.region}，{status_text(d, d.status)}）" for d in report.documents]
+
+
+def item_fields(item: ReportItem, info: DocumentInfo | None) -> list[tuple[str, str]]:
+    return [
+        ("摘要 Summary", item.summary),
+        ("适用对象 Conditions", item.conditions or NO_CONDITIONS),
+        ("金额 Amount", item.amount or NO_AMOUNT),
+        ("责任部门 Responsible", "、".join(item.responsible) or NO_RESPONSIBLE),
+        ("出处 Citation", f"{item.label}（{item.clause_id}）"),
+        ("文件状态 Status", status_text(info, item.status)),
+    ]
+
+
+def sections(report: Report) -> list[tuple[str, list[ReportItem]]]:
+    return [(SECTION_TITLES[k], [i for i in report.items if i.kind == k]) for k in REPORTED]
+
+
+# ---------------------------------------------------------------------- text formats
+def to_json(report: Report) -> str:
+    return json.dumps(report.to_dict(), ensure_ascii=False, indent=2)
+
+
+def to_markdown(report: Report, escape: bool = False) -> str:
+    """Markdown; `escape=True` HTML-escapes document text for display inside the web page."""
+    e: Callable[[str], str] = (lambda s: html.escape(s, quote=False)) if escape else (lambda s: s)
+    infos = {d.doc_id: d for d in report.documents}
+    out = [f"# {TITLE}", ""]
+    out += [f"- **{k}**：{e(v)}" for k, v in profile_lines(report)]
+    out += ["", "**文件范围 Documents**", ""] + [f"- {e(line)}" for line in document_lines(report)]
+    out += ["", f"> {AUTHORITY}", ""]
+    if report.message:
+        out += [f"**{report.message}**", ""]
+    for title, items in sections(report):
+        out += [f"## {title}（{len(items)}）", ""]
+        for n, item in enumerate(items, 1):
+            out += [f"### {n}. {e(item.label)}", ""]
+            out += [f"- **{k}**：{e(v)}" for k, v in item_fields(item, infos.get(item.doc_id))]
+            out.append("")
+    return "\n".join(out).rstrip() + "\n"
+
+
+# ---------------------------------------------------------------------- DOCX
+def write_docx(report: Report, path: Path) -> None:
+    import docx
+    from docx.oxml.ns import qn
+
+    document = docx.Document()
+    normal = document.styles["Normal"]
+    normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "SimSun")
+    document.add_heading(TITLE, level=0)
+    for k, v in profile_lines(report):
+        para = document.add_paragraph()
+        para.add_run(f"{k}：").bold = True
+        para.add_run(v)
+    document.add_paragraph().add_run("文件范围 Documents").bold = True
+    for line in document_lines(report):
+        document.add_paragraph(line, style="List Bullet")
+    document.add_paragraph().add_run(AUTHORITY).italic = True
+    if report.message:
+        document.add_paragraph().add_run(report.message).bold = True
+    infos = {d.doc_id: d for d in report.documents}
+    for title, items in sections(report):
+        document.add_heading(f"{title}（{len(items)}）", level=1)
+        for n, item in enumerate(items, 1):
+            document.add_heading(f"{n}. {item.label}", level=2)
+            for k, v in item_fields(item, infos.get(item.doc_id)):
+                para = document.add_paragraph()
+                para.add_run(f"{k}：").bold = True
+                para.add_run(v)
+    document.save(str(path))
+
+
+# ---------------------------------------------------------------------- PDF
+def write_pdf(report: Report, path: Path, font: Path, latin_font: Path | None = None) -> None:
+    if not font.is_file():
+        raise ExportError(
+            f"PDF needs a CJK font: {font} is missing (`make browser` installs fonts-droid-fallback, "
+            "or set RAG_REPORT_FONT to any CJK .ttf)"
+        )
+    from fpdf import FPDF
+
+    pdf = FPDF()
+    pdf.set_auto_page_break(auto=True, margin=15)
+    pdf.add_font(PDF_FONT_NAME, fname=str(font))
+    if latin_font is not None and latin_font.is_file():  # Droid Sans Fallback has CJK glyphs only
+        pdf.add_font(PDF_LATIN_FONT_NAME, fname=str(latin_font))
+        pdf.set_fallback_fonts([PDF_LATIN_FONT_NAME])
+    pdf.set_title(TITLE)
+    pdf.add_page()
+    title_size, section_size, item_size = PDF_HEADING_SIZES
+
+    def line(text: str, size: float = PDF_BODY_SIZE, gap: float = 0) -> None:
+        pdf.set_font(PDF_FONT_NAME, size=size)
+        pdf.multi_cell(0, PDF_LINE * size / PDF_BODY_SIZE, text, new_x="LMARGIN", new_y="NEXT")
+        if gap:
+            pdf.ln(gap)
+
+    line(TITLE, title_size, 2)
+    for k, v in profile_lines(report):
+        line(f"{k}：{v}")
+    line("文件范围 Documents：", gap=0)
+    for doc_line in document_lines(report):
+        line(f"· {doc_line}")
+    pdf.ln(2)
+    line(AUTHORITY, gap=2)
+    if report.message:
+        line(report.message, item_size, 2)
+    infos = {d.doc_id: d for d in report.documents}
+    for title, items in sections(report):
+        line(f"{title}（{len(items)}）", section_size, 1)
+        for n, item in enumerate(items, 1):
+            line(f"{n}. {item.label}", item_size)
+            for k, v in item_fields(item, infos.get(item.doc_id)):
+                line(f"{k}：{v}")
+            pdf.ln(2)
+    pdf.output(str(path))
+
+
+# ---------------------------------------------------------------------- any format
+def write_report(report: Report, fmt: str, out: Path, settings: Settings | None = None) -> Path:
+    """Write `report` as `fmt` to `out` (atomically); ExportError/OSError with one line otherwise."""
+    settings = settings or get_settings()
+    out = Path(out)
+    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    try:
+        if fmt == "json":
+            tmp.write_text(to_json(report) + "\n", encoding="utf-8")
+        elif fmt == "md":
+            tmp.write_text(to_markdown(report), encoding="utf-8")
+        elif fmt == "docx":
+            write_docx(report, tmp)
+        elif fmt == "pdf":
+            write_pdf(report, tmp, settings.report_font, settings.report_latin_font)
+        else:
+            raise ExportError(f"unknown format {fmt!r}; known: json, md, docx, pdf")
+        os.replace(tmp, out)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return out
