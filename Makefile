@@ -32,8 +32,9 @@ run: index
 # Debian's chromium for the browser tests (Playwright drives it; never `playwright install`),
 # and CJK fonts so pages render Chinese and tests can make a real Chinese PDF.
 CJK_FONT := /usr/share/fonts/truetype/droid/DroidSansFallbackFull.ttf
+LATIN_FONT := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
 browser:
-	@if ! command -v chromium >/dev/null 2>&1 || [ ! -f $(CJK_FONT) ] || ! fc-list | grep -qi emoji; then \
+	@if ! command -v chromium >/dev/null 2>&1 || [ ! -f $(CJK_FONT) ] || [ ! -f $(LATIN_FONT) ] || ! fc-list | grep -qi emoji; then \
 		echo "installing Debian chromium and CJK fonts for the browser and document tests…"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			chromium chromium-driver fonts-droid-fallback fonts-dejavu-core fonts-wqy-zenhei fonts-noto-color-emoji >/dev/null; \
