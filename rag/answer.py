@@ -47,6 +47,7 @@ from rag.models import ModelError
 from rag.questions import check_question
 from rag.retrieval import HybridRetriever, RetrievalFilters, RetrievalResult
 from rag.text import to_traditional
+from rag.validity import validity_lines
 
 PROMPTS = PROJECT_ROOT / "prompts"
 RELATED_SHOWN = 3  # nearest clauses named in a decline
@@ -108,6 +109,8 @@ def citation_object(block: Block) -> dict[str, Any]:
         "text": s.clause.text,
         "responsible": s.clause.responsible,
         "status": s.document.status,
+        "superseded_by": s.document.superseded_by,
+        "doc_kind": s.document.kind,
         "date": s.document.date,
         "excerpt": block.excerpt,
     }
@@ -217,6 +220,8 @@ class AnswerPipeline:
         pred.extra = {"language": lang, "injection_suspected": check.injection}
 
         def finish(path: str) -> Final:
+            for line in validity_lines(pred.citations, self.index.documents):  # cites a superseded/expired text
+                pred.answer += "\n" + reply(line.key, lang, **line.values)
             self.paths[path] += 1
             pred.extra["route"] = path  # not "path": API clients read a "path" key as a file
             pred.timings.setdefault("retrieval_s", None)
