@@ -21,6 +21,7 @@ from typing import Any
 import yaml
 
 from rag.config import PROJECT_ROOT, Settings, get_settings
+from rag.diff import pair_first
 from rag.followup import is_followup, parse_history, previous_question
 from rag.grounding import (
     Block,
@@ -46,6 +47,7 @@ from rag.llm import ChatBackend, LLMError, make_backend
 from rag.models import ModelError
 from rag.questions import check_question
 from rag.retrieval import HybridRetriever, RetrievalFilters, RetrievalResult
+from rag.targets import targets_reply
 from rag.text import to_traditional
 from rag.validity import validity_lines
 
@@ -264,6 +266,11 @@ class AnswerPipeline:
         if retrieval_only:
             yield finish("retrieval-only")
             return
+        if (listing := targets_reply(analysis, self.index, result.filters, lang)) is not None:  # "…有哪些量化目标？"
+            pred.declined, (pred.answer, cited) = False, listing
+            pred.citations = [citation_object(b) for b in cited]
+            yield finish("targets")
+            return
         if result.declined:
             pred.answer, cited = self._decline_reply(result, lang)
             pred.citations = [citation_object(b) for b in cited]
@@ -282,6 +289,7 @@ class AnswerPipeline:
         else:
             depth = self.settings.prompt_k_english if lang == "english" else self.settings.prompt_k
             clauses, budget = result.clauses[:depth], self.settings.prompt_chars
+            clauses = pair_first(clauses, result, self.index, depth)  # draft vs final: the aligned pair first
         blocks = build_blocks(clauses, query, budget, self._parent_text, asked_text)
         # the model gets what is asked: typos repaired, who-is-asking and filler left out
         asked = check.text if lang == "english" or not analysis.ask else analysis.ask

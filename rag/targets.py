@@ -33,7 +33,7 @@ import yaml
 from rag.clauses import Clause
 from rag.documents import DocumentInfo
 from rag.lexicon import LEXICON_DIR
-from rag.text import normalize
+from rag.text import normalize, to_traditional
 
 LEXICON_FILE = LEXICON_DIR / "targets.yaml"
 CSV_COLUMNS = ["indicator", "value", "unit", "comparator", "year", "region", "doc_id", "clause_id", "status"]
@@ -482,7 +482,8 @@ def targets_reply(analysis, index, filters, lang: str):
         lines.append(f"{len(lines) + 1}. {t.phrase()}[{blocks[t.clause_id].number}]")
     titles = "、".join(f"《{index.documents[d].display_title}》" for d in dict.fromkeys(t.doc_id for t in listed))
     head = f"{titles}{f'到{year}年' if year else ''}的量化目标共 {len(listed)} 项（均为目标值，非现状）："
-    return head + "\n" + "\n".join(lines), list(blocks.values())
+    answer = head + "\n" + "\n".join(lines)
+    return (to_traditional(answer) if lang == "traditional" else answer), list(blocks.values())
 
 
 # ----------------------------------------------------------------------------- CLI

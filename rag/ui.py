@@ -26,6 +26,8 @@ from rag.grounding import overlap
 from rag.retrieval import RetrievalFilters
 from rag.tags import NEED_TAGS, SECTOR_TAGS, matching_sentence
 from rag.text import match_key, normalize, to_simplified, to_traditional
+from rag.ui_plans import CSS as PLAN_CSS
+from rag.ui_plans import build_plan_tabs
 from rag.validity import NOT_CURRENT, citation_badge, is_draft_citation, status_label
 
 TITLE = "广东质量强省 · 强市政策问答"
@@ -431,6 +433,7 @@ def build_app(pipeline: AnswerPipeline, settings: Settings | None = None) -> gr.
                     elem_id="finder-table",
                     column_widths=["18%", "22%", "28%", "24%", "8%"],
                 )
+            build_plan_tabs(index)  # issue 15: 目标指标, 版本对比
             with gr.Tab("📄 文件浏览", id="docs"):
                 gr.Dataframe(
                     app.catalog_rows(),
@@ -526,7 +529,7 @@ def launch(settings: Settings | None = None, pipeline: AnswerPipeline | None = N
         auth=auth,
         show_error=False,
         theme=gr.themes.Soft(primary_hue="red", secondary_hue="amber"),
-        css=CSS,
+        css=CSS + PLAN_CSS,
         quiet=True,
         footer_links=["api"],
         prevent_thread_lock=not block,
