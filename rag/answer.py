@@ -22,6 +22,7 @@ import yaml
 
 from rag.answerability import JudgeVerdict, ModelJudge
 from rag.config import PROJECT_ROOT, Settings, get_settings
+from rag.diff import pair_first
 from rag.followup import is_followup, parse_history, previous_question
 from rag.grounding import (
     Block,
@@ -48,7 +49,9 @@ from rag.llm import ChatBackend, LLMError, make_backend
 from rag.models import ModelError
 from rag.questions import check_question
 from rag.retrieval import HybridRetriever, RetrievalFilters, RetrievalResult
+from rag.targets import targets_reply
 from rag.text import to_traditional
+from rag.validity import validity_lines
 
 PROMPTS = PROJECT_ROOT / "prompts"
 RELATED_SHOWN = 3  # nearest clauses named in a decline
@@ -110,6 +113,8 @@ def citation_object(block: Block) -> dict[str, Any]:
         "text": s.clause.text,
         "responsible": s.clause.responsible,
         "status": s.document.status,
+        "superseded_by": s.document.superseded_by,
+        "doc_kind": s.document.kind,
         "date": s.document.date,
         "excerpt": block.excerpt,
     }
@@ -244,6 +249,8 @@ class AnswerPipeline:
         pred.extra = {"language": lang, "injection_suspected": check.injection}
 
         def finish(path: str) -> Final:
+            for line in validity_lines(pred.citations, self.index.documents):  # cites a superseded/expired text
+                pred.answer += "\n" + reply(line.key, lang, **line.values)
             self.paths[path] += 1
             pred.extra["route"] = path  # not "path": API clients read a "path" key as a file
             pred.timings.setdefault("retrieval_s", None)
@@ -286,6 +293,11 @@ class AnswerPipeline:
         if retrieval_only:
             yield finish("retrieval-only")
             return
+        if (listing := targets_reply(analysis, self.index, result.filters, lang)) is not None:  # "…有哪些量化目标？"
+            pred.declined, (pred.answer, cited) = False, listing
+            pred.citations = [citation_object(b) for b in cited]
+            yield finish("targets")
+            return
         if result.declined:
             pred.answer, cited = self._decline_reply(result, lang)
             pred.citations = [citation_object(b) for b in cited]
@@ -304,6 +316,7 @@ class AnswerPipeline:
         else:
             depth = self.settings.prompt_k_english if lang == "english" else self.settings.prompt_k
             clauses, budget = result.clauses[:depth], self.settings.prompt_chars
+            clauses = pair_first(clauses, result, self.index, depth)  # draft vs final: the aligned pair first
         blocks = build_blocks(clauses, query, budget, self._parent_text, asked_text)
         # the model gets what is asked: typos repaired, who-is-asking and filler left out
         asked = check.text if lang == "english" or not analysis.ask else analysis.ask

@@ -17,6 +17,7 @@ from rag.answer import AnswerPipeline, Final, Token
 from rag.index import IndexProblem
 from rag.llm import LLMError
 from rag.models import ModelError
+from rag.validity import citation_badge
 
 
 def _load_json(path: Path | None, what: str):
@@ -61,7 +62,8 @@ def main(argv: list[str] | None = None) -> int:
         print("\n引用条款 / Sources:")
         for n, c in enumerate(final.citations, 1):
             who = f"（{'、'.join(c['responsible'])}）" if c.get("responsible") else ""
-            draft = " [征求意见稿]" if c.get("status") == "draft" else ""
+            badge = citation_badge(c)
+            draft = f" [{badge}]" if badge else ""
             print(f"[{n}] {c['label']}{draft}{who}\n    {c['text'][:300]}{'…' if len(c['text']) > 300 else ''}")
     t = final.timings
     print(

@@ -22,7 +22,9 @@ REQUIRED_FIELDS = ("doc_id", "file", "title", "region")
 MIN_TEXT_CHARS = 20  # fewer readable characters than this = nothing to index
 MAX_CONTROL_SHARE = 0.01  # more control characters than this = binary junk
 KINDS = ("implementation plan", "action plan", "consultation draft", "interpretation", "other")
-STATUSES = ("in force", "draft", "reference")
+# validity: "superseded" names its successor in `superseded_by`; "expired" = its period has ended.
+STATUSES = ("in force", "superseded", "expired", "draft", "reference")
+DRAFT_KIND = "consultation draft"  # a draft is a draft by kind, whatever its validity (a superseded draft too)
 _DOC_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,63}$")
 
 
@@ -47,6 +49,7 @@ class DocumentInfo:
     doc_number: str = ""
     script: str = "simplified"
     note: str = ""
+    superseded_by: str = ""  # doc_id of the text that replaces this one (status "superseded")
 
     def __post_init__(self) -> None:
         for name in REQUIRED_FIELDS:
@@ -58,6 +61,10 @@ class DocumentInfo:
             raise DocumentError(f"catalog entry {self.doc_id!r}: kind must be one of {', '.join(KINDS)}")
         if self.status not in STATUSES:
             raise DocumentError(f"catalog entry {self.doc_id!r}: status must be one of {', '.join(STATUSES)}")
+        if (self.status == "superseded") != bool(self.superseded_by):
+            raise DocumentError(
+                f"catalog entry {self.doc_id!r}: superseded_by is required with status 'superseded' and only with it"
+            )
 
     @property
     def display_title(self) -> str:
@@ -65,7 +72,12 @@ class DocumentInfo:
 
     @property
     def is_draft(self) -> bool:
-        return self.status == "draft"
+        """A consultation draft stays a draft when a final text supersedes it (kind, not status)."""
+        return self.kind == DRAFT_KIND or self.status == "draft"
+
+    def has_status(self, status: str) -> bool:
+        """`status` as a filter value: "draft" also matches a draft whose status is now "superseded"."""
+        return self.status == status or (status == "draft" and self.is_draft)
 
     def to_dict(self) -> dict[str, str]:
         return asdict(self)
@@ -103,6 +115,9 @@ def load_catalog(data_dir: Path) -> list[DocumentInfo]:
     dupes = {i for i in ids if ids.count(i) > 1}
     if dupes:
         raise DocumentError(f"{path}: duplicate doc_id {', '.join(sorted(dupes))}")
+    unknown = [f"{e.doc_id} → {e.superseded_by}" for e in entries if e.superseded_by and e.superseded_by not in ids]
+    if unknown:
+        raise DocumentError(f"{path}: superseded_by names no document of the catalog: {', '.join(unknown)}")
     return entries
 
 
@@ -111,7 +126,11 @@ def save_catalog(data_dir: Path, entries: list[DocumentInfo]) -> str:
     header = (
         "# The corpus: one entry per document in this folder. Values are taken from the documents.\n"
         "# Fields: doc_id, file, title, short_title, issuer, region, level, kind, status, date,\n"
-        "# doc_number, script, note. kind: " + " | ".join(KINDS) + "; status: " + " | ".join(STATUSES) + "\n"
+        "# doc_number, script, note, superseded_by. kind: "
+        + " | ".join(KINDS)
+        + "; status: "
+        + " | ".join(STATUSES)
+        + "\n"
     )
     body = yaml.safe_dump({"documents": [e.to_dict() for e in entries]}, allow_unicode=True, sort_keys=False, width=100)
     return header + body

@@ -65,6 +65,8 @@ def export_clauses(settings: Settings, out: Path) -> int:
                 "kind": c.kind,
                 "region": info.region,
                 "status": info.status,
+                "superseded_by": info.superseded_by,
+                "doc_kind": info.kind,
             }
             f.write(json.dumps(row, ensure_ascii=False) + "\n")
     os.replace(tmp, out)
@@ -119,6 +121,7 @@ def infer_info(path: Path, text: str, given: dict[str, str], existing: list[Docu
         doc_number=number.group(0) if number else "",
         script=detect_script(text),
         note=given.get("note") or f"added from {path.name} by rag.ingest --add",
+        superseded_by=given.get("superseded_by") or "",
     )
 
 
@@ -173,7 +176,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--export-clauses", metavar="FILE.jsonl", type=Path, help="write every clause as JSON lines")
     parser.add_argument("--add", metavar="PATH", type=Path, help="add a document (.txt .md .docx .pdf .html)")
     parser.add_argument("--if-stale", action="store_true", help="rebuild only if the index is missing/stale/corrupt")
-    for name in ("title", "short-title", "region", "date", "issuer", "kind", "status", "doc-id", "level", "note"):
+    names = (
+        "title",
+        "short-title",
+        "region",
+        "date",
+        "issuer",
+        "kind",
+        "status",
+        "superseded-by",
+        "doc-id",
+        "level",
+        "note",
+    )
+    for name in names:
         parser.add_argument(f"--{name}", help=f"with --add: the document's {name.replace('-', ' ')}")
     args = parser.parse_args(argv)
     settings = get_settings()

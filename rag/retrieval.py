@@ -58,7 +58,7 @@ class RetrievalFilters:
             (not self.regions or info.region in self.regions)
             and (not self.doc_ids or info.doc_id in self.doc_ids)
             and (not self.kinds or info.kind in self.kinds)
-            and (not self.statuses or info.status in self.statuses)
+            and (not self.statuses or any(info.has_status(s) for s in self.statuses))
             and (self.include_drafts or not info.is_draft)
         )
 

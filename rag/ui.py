@@ -26,7 +26,10 @@ from rag.grounding import overlap
 from rag.retrieval import RetrievalFilters
 from rag.tags import NEED_TAGS, SECTOR_TAGS, matching_sentence
 from rag.text import match_key, normalize, to_simplified, to_traditional
+from rag.ui_plans import CSS as PLAN_CSS
+from rag.ui_plans import build_plan_tabs
 from rag.ui_report import build_report_section
+from rag.validity import NOT_CURRENT, citation_badge, is_draft_citation, status_label
 
 TITLE = "广东质量强省 · 强市政策问答"
 ALL = "全部"
@@ -84,7 +87,7 @@ def supporting_sentence(clause_text: str, answer: str) -> str:
     return max(sentences, key=lambda s: overlap(answer, s), default="")
 
 
-def card_markdown(citation: dict[str, Any], answer: str) -> str:
+def card_markdown(citation: dict[str, Any], answer: str, documents: dict | None = None) -> str:
     text = esc(citation["text"])
     best = supporting_sentence(citation["text"], answer)
     if best and len(best) > 4:
@@ -95,13 +98,12 @@ def card_markdown(citation: dict[str, Any], answer: str) -> str:
     meta = [citation["doc_title"]]
     if citation.get("date"):
         meta.append(citation["date"])
-    lines.append(
-        "📄 " + esc(" · ".join(meta)) + (" · **征求意见稿（非正式文本）**" if citation.get("status") == "draft" else "")
-    )
+    badge = citation_badge(citation, documents)
+    lines.append("📄 " + esc(" · ".join(meta)) + (f" · **{esc(badge)}**" if badge else ""))
     return "\n\n".join(lines)
 
 
-def answer_messages(pred: dict[str, Any], mode: str) -> list[dict[str, Any]]:
+def answer_messages(pred: dict[str, Any], mode: str, documents: dict | None = None) -> list[dict[str, Any]]:
     """The assistant's answer, then one collapsible card per cited clause."""
     answer = esc(pred["answer"])
     if pred.get("error"):
@@ -112,12 +114,12 @@ def answer_messages(pred: dict[str, Any], mode: str) -> list[dict[str, Any]]:
         body = answer.replace("\n", "  \n")
     messages = [{"role": "assistant", "content": display(body, mode)}]
     for n, c in enumerate(pred.get("citations") or [], 1):
-        draft = "【征求意见稿】" if c.get("status") == "draft" else ""
+        draft = "【征求意见稿】" if is_draft_citation(c) else ""
         title = display(f"[{n}] {draft}{c['label']}", mode)
         messages.append(
             {
                 "role": "assistant",
-                "content": card_markdown(c, pred["answer"]),
+                "content": card_markdown(c, pred["answer"], documents),
                 "metadata": {"title": title, "status": "done"},
             }
         )
@@ -168,7 +170,7 @@ class ChatApp:
             yield chat, turns, "", last
             return
         assert pred is not None
-        chat[-1:] = answer_messages(pred, mode)
+        chat[-1:] = answer_messages(pred, mode, self.pipeline.index.documents)
         if not pred.get("error"):
             turns += [{"role": "user", "content": question}, {"role": "assistant", "content": pred["answer"]}]
         yield chat, turns, "", pred
@@ -262,7 +264,8 @@ class ChatApp:
                 d.region,
                 d.date or "—",
                 d.doc_number or "—",
-                "征求意见稿" if d.is_draft else ("解读" if d.kind == "interpretation" else "现行"),
+                ("征求意见稿 · " if d.is_draft else "解读 · " if d.kind == "interpretation" else "")
+                + status_label(d, self.pipeline.index.documents),
             ]
             for d in self.pipeline.index.documents.values()
         ]
@@ -280,6 +283,9 @@ class ChatApp:
             "<p>",
             esc(" · ".join(x for x in [info.issuer, info.region, info.date, info.doc_number] if x)),
             ' <span class="draft-flag">征求意见稿</span>' if info.is_draft else "",
+            f' <span class="draft-flag">{esc(status_label(info, index.documents))}</span>'
+            if info.status in NOT_CURRENT
+            else "",
             "</p>",
         ]
         if info.note:
@@ -429,6 +435,7 @@ def build_app(pipeline: AnswerPipeline, settings: Settings | None = None) -> gr.
                     column_widths=["18%", "22%", "28%", "24%", "8%"],
                 )
                 build_report_section(demo, tabs, index, settings)
+            build_plan_tabs(index)  # 目标指标, 版本对比
             with gr.Tab("📄 文件浏览", id="docs"):
                 gr.Dataframe(
                     app.catalog_rows(),
@@ -524,7 +531,7 @@ def launch(settings: Settings | None = None, pipeline: AnswerPipeline | None = N
         auth=auth,
         show_error=False,
         theme=gr.themes.Soft(primary_hue="red", secondary_hue="amber"),
-        css=CSS,
+        css=CSS + PLAN_CSS,
         quiet=True,
         footer_links=["api"],
         prevent_thread_lock=not block,

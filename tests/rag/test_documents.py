@@ -10,7 +10,7 @@ def test_catalog_lists_the_five_documents_with_their_facts(settings):
     assert len(catalog) == 5
     dg = catalog["dongguan-2024-plan"]
     assert dg.doc_number == "東府辦〔2024〕3號" and dg.date == "2024-01-26" and dg.script == "traditional"
-    assert catalog["dongguan-2023-draft"].status == "draft"
+    assert catalog["dongguan-2023-draft"].status == "superseded" and catalog["dongguan-2023-draft"].is_draft
     assert catalog["yuancheng-plan"].region == "河源市源城区"
     assert {d.region for d in catalog.values()} == {"广东省", "东莞市", "韶关市", "河源市源城区"}
 
