@@ -178,6 +178,8 @@ class AnswerPipeline:
         """Ask the judge whether the top sentences answer what is asked (Chinese: the translation for English)."""
         analysis = result.analysis
         question = analysis.translation or analysis.ask or analysis.focus
+        if analysis.is_followup and analysis.previous:  # "那源城区呢？" asks nothing on its own
+            question = prompt_file("followup.txt").strip().format(question=question, previous=analysis.previous)
         sentences = top_sentences(analysis.focus, result.normalized_query, blocks, self.settings.judge_sentences)
         if self.judge is None or not sentences:
             return None
