@@ -379,6 +379,12 @@ class AnswerPipeline:
             answer, cited, added = self._complete_parts(answer, cited, blocks, result, lang)
             if added:
                 path += "+parts"
+        elif analysis.answer_type == "department" and cited:
+            # "which bureau?" answered without naming one of the clause's units ("the environment
+            # bureau of Source County"): the units as the plan names them, cited
+            answer, cited, added = complete_units(answer, cited, blocks, lang == "english")
+            if added:
+                path += "+units"
         if lang == "english" and cited and not re.search(r"[\u4e00-\u9fff]", answer):
             # the model left out the plans' own terms: quote the sentence it rests on, so the reader
             # can find it in the cited (Chinese) clause
