@@ -59,7 +59,7 @@ def status_text(info: DocumentInfo | None, status: str) -> str:
         text += f"（{DRAFT_MARK}）"
     elif info is not None and is_draft(info):
         text += "（⚠ 非正式文本）"
-    if info is not None and is_expired(info):
+    if info is not None and is_expired(info) and status != "expired":  # the status already says so
         text += f"（{EXPIRED_MARK}）"
     return text
 
