@@ -45,7 +45,7 @@ from rag.grounding import (
     topic_terms,
 )
 from rag.index import CorpusIndex, ensure_index
-from rag.llm import ChatBackend, LLMError, make_backend
+from rag.llm import ChatBackend, LLMError, Usage, make_backend
 from rag.models import ModelError
 from rag.questions import check_question
 from rag.retrieval import HybridRetriever, RetrievalFilters, RetrievalResult
@@ -174,30 +174,46 @@ class AnswerPipeline:
             )
         return self._judge
 
-    def _judge_evidence(self, result: RetrievalResult, blocks: list[Block], stage: str) -> JudgeVerdict | None:
-        """Ask the judge whether the top sentences answer what is asked (Chinese: the translation for English)."""
+    def _judge_evidence(
+        self, result: RetrievalResult, blocks: list[Block], stage: str, usage: Usage | None = None
+    ) -> JudgeVerdict | None:
+        """Ask the judge whether the top sentences answer what is asked (Chinese: the translation for English);
+        its call is counted in the answer's `usage`."""
         analysis = result.analysis
         question = analysis.translation or analysis.ask or analysis.focus
         sentences = top_sentences(analysis.focus, result.normalized_query, blocks, self.settings.judge_sentences)
-        if self.judge is None or not sentences:
+        judge = self.judge
+        if judge is None or not sentences:
             return None
+        if usage is not None:
+            judge = ModelJudge(
+                lambda messages, yes, no: self.backend.yes_probability(messages, yes, no, usage),
+                judge.system,
+                judge.template,
+                judge.min_yes,
+            )
         try:
-            return self.judge.judge(question, sentences, stage)
+            return judge.judge(question, sentences, stage)
         except (LLMError, ModelError):  # no judge, no verdict: the other checks still run
             return None
 
     # ------------------------------------------------------------------ retrieval
     def retrieve(
-        self, question: str, history: list | None = None, filters: dict | RetrievalFilters | None = None
+        self,
+        question: str,
+        history: list | None = None,
+        filters: dict | RetrievalFilters | None = None,
+        usage: Usage | None = None,
     ) -> RetrievalResult:
-        """Analyse the question (rag/query.py), retrieve (rag/retrieval.py), decide (rag/answerability.py)."""
+        """Analyse the question (rag/query.py), retrieve (rag/retrieval.py), decide (rag/answerability.py);
+        a translation call is counted in `usage`."""
         turns = parse_history(history)
         if not isinstance(filters, RetrievalFilters):
             filters = RetrievalFilters.from_dict(filters)
         previous = previous_question(turns)
         # the earlier question goes into the prompt too: the same checks as the current one
         context = check_question(previous, self.settings.max_question_chars).text if previous else None
-        translate = self._translate if self.settings.translate_english else None
+        translate = (lambda english: self._translate(english, usage)) if self.settings.translate_english else None
         analysis = self.retriever.analyzer.analyze(
             question, previous=context, is_followup=bool(context) and is_followup(question), translate=translate
         )
@@ -206,7 +222,7 @@ class AnswerPipeline:
         result.extra["previous"] = context or ""
         return result
 
-    def _translate(self, english: str) -> str:
+    def _translate(self, english: str, usage: Usage | None = None) -> str:
         """English question → Chinese query: one short model call (prompts/translate.txt)."""
         prompt = prompt_file("translate.txt").strip().format(question=english)
         # the same system prompt as the answer: llama.cpp keeps it cached for both calls
@@ -214,7 +230,7 @@ class AnswerPipeline:
             {"role": "system", "content": prompt_file("system.txt").strip()},
             {"role": "user", "content": prompt},
         ]
-        out = "".join(self.backend.stream(messages, self.settings.translate_max_tokens, 0.0))
+        out = "".join(self.backend.stream(messages, self.settings.translate_max_tokens, 0.0, usage))
         return out.strip().splitlines()[0] if out.strip() else ""
 
     # ------------------------------------------------------------------ answering
@@ -247,8 +263,10 @@ class AnswerPipeline:
         check = check_question(question, self.settings.max_question_chars)
         lang = check.language
         pred.extra = {"language": lang, "injection_suspected": check.injection}
+        usage = Usage()  # every model call of this answer: translation, judge, answer
 
         def finish(path: str) -> Final:
+            pred.extra["usage"] = usage.to_dict()
             for line in validity_lines(pred.citations, self.index.documents):  # cites a superseded/expired text
                 pred.answer += "\n" + reply(line.key, lang, **line.values)
             self.paths[path] += 1
@@ -271,7 +289,7 @@ class AnswerPipeline:
             return
 
         try:
-            result = self.retrieve(check.text, history, filters)
+            result = self.retrieve(check.text, history, filters, usage)
         except ValueError as exc:  # bad history or filters from an API caller
             pred.error = str(exc)
             pred.answer = str(exc)
@@ -325,7 +343,7 @@ class AnswerPipeline:
             asked = prompt_file("followup.txt").strip().format(question=asked, previous=result.extra["previous"])
         pred.extra["prompt_question"] = asked
         gray_zone = result.confidence < self.retriever.decline_threshold + self.settings.second_opinion_band
-        verdict = self._judge_evidence(result, blocks, "gray-zone") if gray_zone and not groups else None
+        verdict = self._judge_evidence(result, blocks, "gray-zone", usage) if gray_zone and not groups else None
 
         def judged_decline(reason: str) -> Final:
             pred.declined = True
@@ -345,7 +363,7 @@ class AnswerPipeline:
         messages = self._messages(blocks, asked, lang)
         raw = ""
         try:
-            for piece in self.backend.stream(messages, self.settings.max_new_tokens, self.settings.temperature):
+            for piece in self.backend.stream(messages, self.settings.max_new_tokens, self.settings.temperature, usage):
                 if pred.timings.get("first_token_s") is None:
                     pred.timings["first_token_s"] = round(time.perf_counter() - t0, 4)
                 raw += piece
@@ -357,7 +375,7 @@ class AnswerPipeline:
             if gray_zone:  # the decision was only just "answer", and the model finds no answer
                 yield judged_decline("model-refusal")
                 return
-            verdict = self._judge_evidence(result, blocks, "refusal")  # a second opinion before quoting
+            verdict = self._judge_evidence(result, blocks, "refusal", usage)  # a second opinion before quoting
             if verdict is not None:
                 pred.extra["judge"] = verdict.to_dict()
                 if verdict.declined:
