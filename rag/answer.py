@@ -55,6 +55,7 @@ from rag.validity import validity_lines
 
 PROMPTS = PROJECT_ROOT / "prompts"
 RELATED_SHOWN = 3  # nearest clauses named in a decline
+CHAT_WRAP_TOKENS = 10  # the chat template's tokens around a user message (<|im_start|>user … assistant)
 
 
 @cache
@@ -330,20 +331,27 @@ class AnswerPipeline:
         if groups:
             chosen = {s.clause.clause_id: s for _, ranked in groups for s in ranked[: self.settings.prompt_k_part]}
             clauses = list(chosen.values())
-            budget = self.settings.prompt_chars_multipart
         else:
             depth = self.settings.prompt_k_english if lang == "english" else self.settings.prompt_k
-            clauses, budget = result.clauses[:depth], self.settings.prompt_chars
-            clauses = pair_first(clauses, result, self.index, depth)  # draft vs final: the aligned pair first
-        blocks = build_blocks(clauses, query, budget, self._parent_text, asked_text)
+            # draft vs final: the aligned pair first
+            clauses = pair_first(result.clauses[:depth], result, self.index, depth)
         # the model gets what is asked: typos repaired, who-is-asking and filler left out
         asked = check.text if lang == "english" or not analysis.ask else analysis.ask
         if analysis.is_followup:
             # a follow-up ("那广东省的行动计划呢？") means nothing to the model without the earlier question
             asked = prompt_file("followup.txt").strip().format(question=asked, previous=result.extra["previous"])
         pred.extra["prompt_question"] = asked
+
+        def evidence() -> list[Block]:
+            """The clauses' excerpts within what is left of this answer's prompt-token budget."""
+            chars = self._evidence_chars(clauses, asked, lang, usage.prompt_tokens)
+            return build_blocks(clauses, query, chars, self._parent_text, asked_text)
+
+        blocks = evidence()
         gray_zone = result.confidence < self.retriever.decline_threshold + self.settings.second_opinion_band
         verdict = self._judge_evidence(result, blocks, "gray-zone", usage) if gray_zone and not groups else None
+        if verdict is not None:
+            blocks = evidence()  # the judge's tokens came out of the same budget
 
         def judged_decline(reason: str) -> Final:
             pred.declined = True
@@ -446,6 +454,15 @@ class AnswerPipeline:
         extra = extra[: self.settings.compare_slots * len(compared)]
         return [Block(len(blocks) + i, s, s.clause.body, self._parent_text(s)) for i, s in enumerate(extra, 1)]
 
+    def _evidence_chars(self, clauses: list, question: str, lang: str, spent: int) -> int:
+        """Excerpt characters the answer's prompt may hold: the per-answer token budget, less what
+        earlier calls of this answer processed (translation, judge) and the prompt's own text (clause
+        labels, question, template), converted with the model's measured characters per token."""
+        skeleton = [Block(i, s, "") for i, s in enumerate(clauses, 1)]
+        fixed = sum(len(m["content"]) for m in self._messages(skeleton, question, lang)[1:])
+        left = self.settings.prompt_token_budget - spent - CHAT_WRAP_TOKENS
+        return max(self.settings.min_evidence_chars, int(left * self.settings.chars_per_token) - fixed)
+
     def _messages(self, blocks: list[Block], question: str, lang: str) -> list[dict[str, str]]:
         language = prompt_file("language_en.txt").strip() if lang == "english" else ""
         user = prompt_file("user.txt").format(
@@ -527,9 +544,8 @@ class AnswerPipeline:
             text = reply("decline_answer_type", lang, what=what)
             analysis = result.analysis
             asked = result.normalized_query if english else analysis.focus
-            blocks = build_blocks(
-                result.clauses[:1], result.normalized_query, self.settings.prompt_chars, self._parent_text
-            )
+            chars = int(self.settings.prompt_token_budget * self.settings.chars_per_token)
+            blocks = build_blocks(result.clauses[:1], result.normalized_query, chars, self._parent_text)
             if blocks:
                 quote, cited = extractive_answer(asked, result.normalized_query, blocks, english, sentences=1)
                 if cited:
