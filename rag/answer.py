@@ -4,7 +4,8 @@ all call `AnswerPipeline`, and all get the contract's prediction object from it:
     check question → condense follow-up → retrieve → decline? → prompt (prompts/*.txt)
     → generate (rag/llm.py, streamed) → cite → ground → extractive fallback → script
 
-`stream()` yields `Token` events while the model writes, then one `Final` with the finished,
+`stream()` yields one `Evidence` event (what the answer will cite) before the model is called, then
+`Token` events while the model writes, then one `Final` with the finished,
 checked answer (which may differ from the raw tokens: grounding removes unsupported sentences).
 """
 
@@ -96,6 +97,15 @@ class Prediction:
 @dataclass(frozen=True)
 class Token:
     text: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The clauses the answer will cite, known once retrieval and the decision are done (tens of
+    milliseconds), long before the model's first token: the page shows them at once."""
+
+    labels: tuple[str, ...]
+    note: str  # "正在依据 … 回答…", in the question's language
 
 
 @dataclass(frozen=True)
@@ -348,6 +358,8 @@ class AnswerPipeline:
             return build_blocks(clauses, query, chars, self._parent_text, asked_text)
 
         blocks = evidence()
+        labels = tuple(dict.fromkeys(b.scored.clause.label for b in blocks))
+        yield Evidence(labels, reply("citing", lang, labels="、".join(labels)))
         gray_zone = result.confidence < self.retriever.decline_threshold + self.settings.second_opinion_band
         verdict = self._judge_evidence(result, blocks, "gray-zone", usage) if gray_zone and not groups else None
         if verdict is not None:
