@@ -353,17 +353,9 @@ class AnswerPipeline:
         pred.extra["prompt_question"] = asked
 
         def evidence() -> list[Block]:
-            """The clauses' excerpts within what is left of this answer's prompt-token budget. A clause
-            none of whose sentences fits is left out (a bare label only costs tokens and reads as a
-            clause that says nothing), and the room its label took goes to the others' sentences."""
-            chosen = clauses
-            while True:
-                chars = self._evidence_chars(chosen, asked, lang, usage.prompt_tokens)
-                blocks = build_blocks(chosen, query, chars, self._parent_text, asked_text)
-                kept = [b.scored for b in blocks if b.excerpt]
-                if len(kept) == len(blocks) or not kept:
-                    return blocks
-                chosen = kept
+            """The clauses' excerpts within what is left of this answer's prompt-token budget."""
+            chars = self._evidence_chars(clauses, asked, lang, usage.prompt_tokens)
+            return build_blocks(clauses, query, chars, self._parent_text, asked_text)
 
         blocks = evidence()
         labels = tuple(dict.fromkeys(b.scored.clause.label for b in blocks))
