@@ -1,6 +1,10 @@
 """Model benchmark: generator load time, prompt and generation tokens/s, peak RSS; embedder
 passages/s and single-query latency. Prints a table and writes bench/results/models.json.
 
+It also "knows the machine" for the per-answer prompt budget: the rates come from llama.cpp's own
+perf counters, the characters per token from the model's tokenizer over every clause of the index,
+and it prints the first-token time that RAG_PROMPT_TOKEN_BUDGET implies on this CPU.
+
     python -m bench.models [--runs 3]
 
 Each model is measured in its own child process so that peak RSS belongs to that model alone.
@@ -42,20 +46,24 @@ def bench_generator(runs: int, queue) -> None:
     t0 = time.perf_counter()
     llm = Llama(model_path=str(s.generator_path), n_ctx=s.n_ctx, n_threads=s.n_threads, verbose=False)
     load_s = time.perf_counter() - t0
+    import llama_cpp
+
     n_prompt = len(llm.tokenize(PROMPT.encode()))
     prompt_tps, gen_tps, ttfts = [], [], []
     for _ in range(runs):
         llm.reset()  # no prompt cache between runs: measure the real prompt processing
+        llama_cpp.llama_perf_context_reset(llm._ctx.ctx)
         t0 = time.perf_counter()
-        first, n_gen = None, 0
+        first = None
         for _chunk in llm.create_completion(PROMPT, max_tokens=96, temperature=0.0, stream=True):
-            n_gen += 1
             if first is None:
                 first = time.perf_counter()
-        end = time.perf_counter()
         ttfts.append(first - t0)
-        prompt_tps.append(n_prompt / (first - t0))
-        gen_tps.append((n_gen - 1) / (end - first) if n_gen > 1 else 0.0)
+        perf = llama_cpp.llama_perf_context(llm._ctx.ctx)  # llama.cpp's own counts and times
+        prompt_tps.append(1000 * perf.n_p_eval / perf.t_p_eval_ms)
+        gen_tps.append(1000 * perf.n_eval / perf.t_eval_ms if perf.n_eval else 0.0)
+    chars_per_token = _chars_per_token(llm)
+    prompt_rate, gen_rate = statistics.median(prompt_tps), statistics.median(gen_tps)
     queue.put(
         {
             "model": "generator (Qwen2.5-Coder-1.5B Q4_K_M, llama.cpp)",
@@ -64,9 +72,22 @@ def bench_generator(runs: int, queue) -> None:
             "first_token_s": round(statistics.median(ttfts), 2),
             "prompt_tok_per_s": round(statistics.median(prompt_tps), 1),
             "gen_tok_per_s": round(statistics.median(gen_tps), 1),
+            "chars_per_token": round(chars_per_token, 2),
+            "prompt_token_budget": s.prompt_token_budget,
+            "budget_first_token_s": round(s.prompt_token_budget / prompt_rate + 1 / gen_rate, 2),
             "peak_rss_mb": round(_peak_rss_mb()),
         }
     )
+
+
+def _chars_per_token(llm) -> float:
+    """Characters per token of this model over every clause of the index (RAG_CHARS_PER_TOKEN)."""
+    from rag.config import get_settings
+    from rag.index import load_index
+
+    texts = [c.text for c in load_index(get_settings()).clauses]
+    tokens = sum(len(llm.tokenize(t.encode(), add_bos=False)) for t in texts)
+    return sum(len(t) for t in texts) / tokens
 
 
 def bench_embedder(runs: int, queue) -> None:
@@ -123,7 +144,12 @@ def main(argv: list[str] | None = None) -> int:
     for row in rows:
         print(row.pop("model"))
         for k, v in row.items():
-            print(f"  {k:18s} {v}")
+            print(f"  {k:20s} {v}")
+    gen = rows[0]
+    print(
+        f"a budget of {gen['prompt_token_budget']} prompt tokens per answer at {gen['prompt_tok_per_s']} tok/s "
+        f"implies a first token after ~{gen['budget_first_token_s']} s (plus retrieval)"
+    )
     print(f"written to {args.out}", file=sys.stderr)
     return 0
 

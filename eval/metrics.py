@@ -179,3 +179,38 @@ def report(questions: list[Question], predictions: dict[str, dict], retrieval_on
         "by_type": {t: aggregate([s for s in scores if s.type == t], retrieval_only) for t in types},
         "scores": scores,
     }
+
+
+USAGE_FIELDS = ("model_calls", "prompt_tokens", "cached_tokens", "completion_tokens")
+COST_TIMINGS = ("first_token_s", "total_s")
+
+
+def _cost_value(pred: dict, name: str) -> float | None:
+    source = ((pred.get("extra") or {}).get("usage") or {}) if name in USAGE_FIELDS else (pred.get("timings") or {})
+    return source.get(name)
+
+
+def _cost_row(preds: list[dict]) -> dict[str, Any]:
+    row: dict[str, Any] = {"n": len(preds)}
+    for name in (*USAGE_FIELDS, *COST_TIMINGS):
+        values = [v for p in preds if (v := _cost_value(p, name)) is not None]
+        for q in (50, 95):
+            v = percentile(values, q)
+            row[f"{name}_p{q}"] = None if v is None else round(v, 2)
+    return row
+
+
+def cost_report(questions: list[Question], predictions: dict[str, dict]) -> dict[str, dict[str, dict[str, Any]]]:
+    """p50/p95 of each answer's model usage (extra.usage) and timings, overall, per question type
+    and per answer route (extra.route): where the model's time goes."""
+    preds = [(q, predictions[q.id]) for q in questions if q.id in predictions]
+    by_type: dict[str, list[dict]] = {}
+    by_route: dict[str, list[dict]] = {}
+    for q, p in preds:
+        by_type.setdefault(q.type, []).append(p)
+        by_route.setdefault((p.get("extra") or {}).get("route", "unknown"), []).append(p)
+    return {
+        "overall": {"all": _cost_row([p for _, p in preds])},
+        "by_type": {k: _cost_row(v) for k, v in sorted(by_type.items())},
+        "by_route": {k: _cost_row(v) for k, v in sorted(by_route.items(), key=lambda kv: -len(kv[1]))},
+    }

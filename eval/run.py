@@ -20,7 +20,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from eval.metrics import Question, QuestionScore, report
+from eval.metrics import COST_TIMINGS, USAGE_FIELDS, Question, QuestionScore, cost_report, report
 
 PREDICTIONS = "predictions.jsonl"
 RUN_INFO = "run.json"
@@ -144,6 +144,7 @@ def run(dataset: Path, out: Path, retrieval_only: bool, limit: int | None, types
         "overall": rep["overall"],
         "answer_paths": dict(Counter((done[q.id].get("extra") or {}).get("route", "unknown") for q in questions)),
         "by_type": rep["by_type"],
+        "cost": cost_report(questions, done),
         "questions": [asdict(s) for s in rep["scores"]],
     }
     (out / "report.json").write_text(json.dumps(result, ensure_ascii=False, indent=1))
@@ -177,6 +178,7 @@ def render_markdown(
             "Answer paths (how each answer was produced): "
             + ", ".join(f"{k}: {v}" for k, v in sorted(paths.items(), key=lambda kv: -kv[1])),
         ]
+    lines += render_cost(result.get("cost") or {})
     by_id = {q.id: q for q in questions}
 
     def badness(s: QuestionScore) -> float:
@@ -206,6 +208,19 @@ def render_markdown(
             "",
         ]
     return "\n".join(lines) + "\n"
+
+
+def render_cost(cost: dict) -> list[str]:
+    """Model cost tables: p50/p95 of the usage and timings per question type and per route."""
+    if not cost:
+        return []
+    cols = [f"{name}_p{q}" for name in (*USAGE_FIELDS, *COST_TIMINGS) for q in (50, 95)]
+    lines = ["", "## Model cost per answer (extra.usage; prompt_tokens = processed, not from cache)"]
+    for title, key in (("question type", "by_type"), ("route", "by_route")):
+        lines += ["", f"| {title} | n | " + " | ".join(cols) + " |", "|---" * (len(cols) + 2) + "|"]
+        for name, row in [("**all**", cost["overall"]["all"]), *cost[key].items()]:
+            lines.append(f"| {name} | {row['n']} | " + " | ".join(_fmt(row.get(c)) for c in cols) + " |")
+    return lines
 
 
 def render_chart(result: dict, path: Path) -> None:

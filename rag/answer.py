@@ -4,7 +4,8 @@ all call `AnswerPipeline`, and all get the contract's prediction object from it:
     check question → condense follow-up → retrieve → decline? → prompt (prompts/*.txt)
     → generate (rag/llm.py, streamed) → cite → ground → extractive fallback → script
 
-`stream()` yields `Token` events while the model writes, then one `Final` with the finished,
+`stream()` yields one `Evidence` event (what the answer will cite) before the model is called, then
+`Token` events while the model writes, then one `Final` with the finished,
 checked answer (which may differ from the raw tokens: grounding removes unsupported sentences).
 """
 
@@ -45,7 +46,7 @@ from rag.grounding import (
     topic_terms,
 )
 from rag.index import CorpusIndex, ensure_index
-from rag.llm import ChatBackend, LLMError, make_backend
+from rag.llm import ChatBackend, LLMError, Usage, make_backend
 from rag.models import ModelError
 from rag.questions import check_question
 from rag.retrieval import HybridRetriever, RetrievalFilters, RetrievalResult
@@ -55,6 +56,7 @@ from rag.validity import validity_lines
 
 PROMPTS = PROJECT_ROOT / "prompts"
 RELATED_SHOWN = 3  # nearest clauses named in a decline
+CHAT_WRAP_TOKENS = 10  # the chat template's tokens around a user message (<|im_start|>user … assistant)
 
 
 @cache
@@ -95,6 +97,15 @@ class Prediction:
 @dataclass(frozen=True)
 class Token:
     text: str
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The clauses the answer will cite, known once retrieval and the decision are done (tens of
+    milliseconds), long before the model's first token: the page shows them at once."""
+
+    labels: tuple[str, ...]
+    note: str  # "正在依据 … 回答…", in the question's language
 
 
 @dataclass(frozen=True)
@@ -174,32 +185,48 @@ class AnswerPipeline:
             )
         return self._judge
 
-    def _judge_evidence(self, result: RetrievalResult, blocks: list[Block], stage: str) -> JudgeVerdict | None:
-        """Ask the judge whether the top sentences answer what is asked (Chinese: the translation for English)."""
+    def _judge_evidence(
+        self, result: RetrievalResult, blocks: list[Block], stage: str, usage: Usage | None = None
+    ) -> JudgeVerdict | None:
+        """Ask the judge whether the top sentences answer what is asked (Chinese: the translation for English);
+        its call is counted in the answer's `usage`."""
         analysis = result.analysis
         question = analysis.translation or analysis.ask or analysis.focus
         if analysis.is_followup and analysis.previous:  # "那源城区呢？" asks nothing on its own
             question = prompt_file("followup.txt").strip().format(question=question, previous=analysis.previous)
         sentences = top_sentences(analysis.focus, result.normalized_query, blocks, self.settings.judge_sentences)
-        if self.judge is None or not sentences:
+        judge = self.judge
+        if judge is None or not sentences:
             return None
+        if usage is not None:
+            judge = ModelJudge(
+                lambda messages, yes, no: self.backend.yes_probability(messages, yes, no, usage),
+                judge.system,
+                judge.template,
+                judge.min_yes,
+            )
         try:
-            return self.judge.judge(question, sentences, stage)
+            return judge.judge(question, sentences, stage)
         except (LLMError, ModelError):  # no judge, no verdict: the other checks still run
             return None
 
     # ------------------------------------------------------------------ retrieval
     def retrieve(
-        self, question: str, history: list | None = None, filters: dict | RetrievalFilters | None = None
+        self,
+        question: str,
+        history: list | None = None,
+        filters: dict | RetrievalFilters | None = None,
+        usage: Usage | None = None,
     ) -> RetrievalResult:
-        """Analyse the question (rag/query.py), retrieve (rag/retrieval.py), decide (rag/answerability.py)."""
+        """Analyse the question (rag/query.py), retrieve (rag/retrieval.py), decide (rag/answerability.py);
+        a translation call is counted in `usage`."""
         turns = parse_history(history)
         if not isinstance(filters, RetrievalFilters):
             filters = RetrievalFilters.from_dict(filters)
         previous = previous_question(turns)
         # the earlier question goes into the prompt too: the same checks as the current one
         context = check_question(previous, self.settings.max_question_chars).text if previous else None
-        translate = self._translate if self.settings.translate_english else None
+        translate = (lambda english: self._translate(english, usage)) if self.settings.translate_english else None
         analysis = self.retriever.analyzer.analyze(
             question, previous=context, is_followup=bool(context) and is_followup(question), translate=translate
         )
@@ -208,7 +235,7 @@ class AnswerPipeline:
         result.extra["previous"] = context or ""
         return result
 
-    def _translate(self, english: str) -> str:
+    def _translate(self, english: str, usage: Usage | None = None) -> str:
         """English question → Chinese query: one short model call (prompts/translate.txt)."""
         prompt = prompt_file("translate.txt").strip().format(question=english)
         # the same system prompt as the answer: llama.cpp keeps it cached for both calls
@@ -216,7 +243,7 @@ class AnswerPipeline:
             {"role": "system", "content": prompt_file("system.txt").strip()},
             {"role": "user", "content": prompt},
         ]
-        out = "".join(self.backend.stream(messages, self.settings.translate_max_tokens, 0.0))
+        out = "".join(self.backend.stream(messages, self.settings.translate_max_tokens, 0.0, usage))
         return out.strip().splitlines()[0] if out.strip() else ""
 
     # ------------------------------------------------------------------ answering
@@ -249,8 +276,10 @@ class AnswerPipeline:
         check = check_question(question, self.settings.max_question_chars)
         lang = check.language
         pred.extra = {"language": lang, "injection_suspected": check.injection}
+        usage = Usage()  # every model call of this answer: translation, judge, answer
 
         def finish(path: str) -> Final:
+            pred.extra["usage"] = usage.to_dict()
             for line in validity_lines(pred.citations, self.index.documents):  # cites a superseded/expired text
                 pred.answer += "\n" + reply(line.key, lang, **line.values)
             self.paths[path] += 1
@@ -273,7 +302,7 @@ class AnswerPipeline:
             return
 
         try:
-            result = self.retrieve(check.text, history, filters)
+            result = self.retrieve(check.text, history, filters, usage)
         except ValueError as exc:  # bad history or filters from an API caller
             pred.error = str(exc)
             pred.answer = str(exc)
@@ -314,20 +343,29 @@ class AnswerPipeline:
         if groups:
             chosen = {s.clause.clause_id: s for _, ranked in groups for s in ranked[: self.settings.prompt_k_part]}
             clauses = list(chosen.values())
-            budget = self.settings.prompt_chars_multipart
         else:
             depth = self.settings.prompt_k_english if lang == "english" else self.settings.prompt_k
-            clauses, budget = result.clauses[:depth], self.settings.prompt_chars
-            clauses = pair_first(clauses, result, self.index, depth)  # draft vs final: the aligned pair first
-        blocks = build_blocks(clauses, query, budget, self._parent_text, asked_text)
+            # draft vs final: the aligned pair first
+            clauses = pair_first(result.clauses[:depth], result, self.index, depth)
         # the model gets what is asked: typos repaired, who-is-asking and filler left out
         asked = check.text if lang == "english" or not analysis.ask else analysis.ask
         if analysis.is_followup:
             # a follow-up ("那广东省的行动计划呢？") means nothing to the model without the earlier question
             asked = prompt_file("followup.txt").strip().format(question=asked, previous=result.extra["previous"])
         pred.extra["prompt_question"] = asked
+
+        def evidence() -> list[Block]:
+            """The clauses' excerpts within what is left of this answer's prompt-token budget."""
+            chars = self._evidence_chars(clauses, asked, lang, usage.prompt_tokens)
+            return build_blocks(clauses, query, chars, self._parent_text, asked_text)
+
+        blocks = evidence()
+        labels = tuple(dict.fromkeys(b.scored.clause.label for b in blocks))
+        yield Evidence(labels, reply("citing", lang, labels="、".join(labels)))
         gray_zone = result.confidence < self.retriever.decline_threshold + self.settings.second_opinion_band
-        verdict = self._judge_evidence(result, blocks, "gray-zone") if gray_zone and not groups else None
+        verdict = self._judge_evidence(result, blocks, "gray-zone", usage) if gray_zone and not groups else None
+        if verdict is not None:
+            blocks = evidence()  # the judge's tokens came out of the same budget
 
         def judged_decline(reason: str) -> Final:
             pred.declined = True
@@ -347,7 +385,7 @@ class AnswerPipeline:
         messages = self._messages(blocks, asked, lang)
         raw = ""
         try:
-            for piece in self.backend.stream(messages, self.settings.max_new_tokens, self.settings.temperature):
+            for piece in self.backend.stream(messages, self.settings.max_new_tokens, self.settings.temperature, usage):
                 if pred.timings.get("first_token_s") is None:
                     pred.timings["first_token_s"] = round(time.perf_counter() - t0, 4)
                 raw += piece
@@ -359,7 +397,7 @@ class AnswerPipeline:
             if gray_zone:  # the decision was only just "answer", and the model finds no answer
                 yield judged_decline("model-refusal")
                 return
-            verdict = self._judge_evidence(result, blocks, "refusal")  # a second opinion before quoting
+            verdict = self._judge_evidence(result, blocks, "refusal", usage)  # a second opinion before quoting
             if verdict is not None:
                 pred.extra["judge"] = verdict.to_dict()
                 if verdict.declined:
@@ -435,6 +473,15 @@ class AnswerPipeline:
         extra = [s for s in result.clauses if s.clause.doc_id in compared and s.clause.clause_id not in in_prompt]
         extra = extra[: self.settings.compare_slots * len(compared)]
         return [Block(len(blocks) + i, s, s.clause.body, self._parent_text(s)) for i, s in enumerate(extra, 1)]
+
+    def _evidence_chars(self, clauses: list, question: str, lang: str, spent: int) -> int:
+        """Excerpt characters the answer's prompt may hold: the per-answer token budget, less what
+        earlier calls of this answer processed (translation, judge) and the prompt's own text (clause
+        labels, question, template), converted with the model's measured characters per token."""
+        skeleton = [Block(i, s, "") for i, s in enumerate(clauses, 1)]
+        fixed = sum(len(m["content"]) for m in self._messages(skeleton, question, lang)[1:])
+        left = self.settings.prompt_token_budget - spent - CHAT_WRAP_TOKENS
+        return max(self.settings.min_evidence_chars, int(left * self.settings.chars_per_token) - fixed)
 
     def _messages(self, blocks: list[Block], question: str, lang: str) -> list[dict[str, str]]:
         language = prompt_file("language_en.txt").strip() if lang == "english" else ""
@@ -517,9 +564,8 @@ class AnswerPipeline:
             text = reply("decline_answer_type", lang, what=what)
             analysis = result.analysis
             asked = result.normalized_query if english else analysis.focus
-            blocks = build_blocks(
-                result.clauses[:1], result.normalized_query, self.settings.prompt_chars, self._parent_text
-            )
+            chars = int(self.settings.prompt_token_budget * self.settings.chars_per_token)
+            blocks = build_blocks(result.clauses[:1], result.normalized_query, chars, self._parent_text)
             if blocks:
                 quote, cited = extractive_answer(asked, result.normalized_query, blocks, english, sentences=1)
                 if cited:

@@ -54,7 +54,9 @@ class Settings:
     openai_model: str = "qwen2.5-coder-1.5b-instruct"  # RAG_OPENAI_MODEL
     openai_api_key: str = field(default="", repr=False)  # RAG_OPENAI_API_KEY: sent as a Bearer token, never logged
     openai_timeout: float = 120.0  # RAG_OPENAI_TIMEOUT: seconds
-    prompt_chars: int = 270  # RAG_PROMPT_CHARS: clause excerpt characters in a prompt (~90 tok/s to process)
+    prompt_token_budget: int = 150  # RAG_PROMPT_TOKEN_BUDGET: prompt tokens processed per answer, all calls together
+    chars_per_token: float = 1.65  # RAG_CHARS_PER_TOKEN: characters per token over the clauses (make bench: 1.65)
+    min_evidence_chars: int = 270  # RAG_MIN_EVIDENCE_CHARS: excerpt characters an answer gets even past its budget
     translate_english: bool = (
         True  # RAG_TRANSLATE_ENGLISH: translate English questions with the model (else glossary only)
     )
@@ -63,7 +65,6 @@ class Settings:
     top_k: int = 10  # RAG_TOP_K: clauses returned by the retriever (and into eval reports)
     prompt_k: int = 3  # RAG_PROMPT_K: clauses put into the LLM prompt (the 4th added prompt time, not hits)
     prompt_k_part: int = 2  # RAG_PROMPT_K_PART: clauses per part of a multi-part question
-    prompt_chars_multipart: int = 360  # RAG_PROMPT_CHARS_MULTIPART: excerpt characters for all parts together
     prompt_k_english: int = 4  # RAG_PROMPT_K_ENGLISH: for English questions, whose ranking is weaker
     candidate_k: int = 40  # RAG_CANDIDATE_K: candidates from each of dense and BM25 before fusion
     rrf_k: int = 20  # RAG_RRF_K: reciprocal-rank-fusion constant (20 beat 60 and 10 in bench.retrieval)
@@ -128,6 +129,8 @@ class Settings:
             raise ConfigError(f"RAG_JUDGE_MIN_YES must be in [0, 1), got {self.judge_min_yes}")
         if self.judge_sentences < 1:
             raise ConfigError(f"RAG_JUDGE_SENTENCES must be >= 1, got {self.judge_sentences}")
+        if self.prompt_token_budget < 1 or self.chars_per_token <= 0 or self.min_evidence_chars < 1:
+            raise ConfigError("RAG_PROMPT_TOKEN_BUDGET, RAG_CHARS_PER_TOKEN and RAG_MIN_EVIDENCE_CHARS must be > 0")
         if self.max_clause_chars < 100:
             raise ConfigError(f"RAG_MAX_CLAUSE_CHARS must be >= 100, got {self.max_clause_chars}")
 

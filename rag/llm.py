@@ -8,6 +8,9 @@
   llama.cpp's server, Ollama, llama-cpp-python's `llama_cpp.server`). Stateless app replicas
   can share one inference server this way. The API key comes from RAG_OPENAI_API_KEY and is
   never logged.
+
+Every call can record what it cost in a `Usage` (prompt tokens processed, prompt tokens served
+from the prefix cache, generated tokens), so an answer's model time can be budgeted and reported.
 """
 
 from __future__ import annotations
@@ -15,7 +18,8 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import asdict, dataclass
 from typing import Protocol
 
 from rag.config import Settings, get_settings
@@ -28,14 +32,41 @@ class LLMError(RuntimeError):
     """Generation failed; the message is safe to show (no secrets)."""
 
 
+@dataclass
+class Usage:
+    """What model calls cost: `prompt_tokens` were processed (not served from the prefix cache),
+    `cached_tokens` came from the cache, `completion_tokens` were sampled (the end token included)."""
+
+    model_calls: int = 0
+    prompt_tokens: int = 0
+    cached_tokens: int = 0
+    completion_tokens: int = 0
+
+    def add(self, other: Usage) -> None:
+        self.model_calls += other.model_calls
+        self.prompt_tokens += other.prompt_tokens
+        self.cached_tokens += other.cached_tokens
+        self.completion_tokens += other.completion_tokens
+
+    def to_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+def _record(usage: Usage | None, call: Usage) -> None:
+    if usage is not None:
+        usage.add(call)
+
+
 class ChatBackend(Protocol):
     name: str
 
-    def stream(self, messages: list[Message], max_tokens: int, temperature: float) -> Iterator[str]:
-        """Yield the reply's text pieces as they are generated."""
+    def stream(
+        self, messages: list[Message], max_tokens: int, temperature: float, usage: Usage | None = None
+    ) -> Iterator[str]:
+        """Yield the reply's text pieces as they are generated; add the call's cost to `usage`."""
         ...
 
-    def yes_probability(self, messages: list[Message], yes: str, no: str) -> float:
+    def yes_probability(self, messages: list[Message], yes: str, no: str, usage: Usage | None = None) -> float:
         """P(the reply starts with `yes`) against `no`, from one step of the model (a yes/no judge)."""
         ...
 
@@ -44,6 +75,44 @@ def _answered_yes(text: str, yes: str, no: str) -> float:
     """1.0 / 0.0 / 0.5 for a reply that starts with yes / no / neither (backends without logits)."""
     text = text.strip()
     return 1.0 if text.startswith(yes) else 0.0 if text.startswith(no) else 0.5
+
+
+def _counting_llama(model_path: str, n_ctx: int, n_threads: int):
+    """A llama_cpp.Llama that counts what each generation really evaluates.
+
+    `Llama.generate` receives the whole formatted prompt and drops the prefix already in the KV
+    cache before its first `eval`; so the prompt's length, the first eval's length (processed) and
+    the evals after it (one per sampled token) are exact, with no second copy of the chat template
+    or of llama.cpp's prefix rule. tests/rag/test_llm.py checks the counts against llama.cpp's
+    own perf counters (n_p_eval / n_eval)."""
+    from llama_cpp import Llama
+
+    class CountingLlama(Llama):
+        def __init__(self, **kwargs) -> None:
+            super().__init__(**kwargs)
+            self.call = Usage()
+            self._prompt_pending = False
+
+        def generate(self, tokens: Sequence[int], *args, **kwargs):
+            self.call.model_calls += 1
+            self.call.cached_tokens += len(tokens)  # corrected by the first eval: what it processes is not cached
+            self._prompt_pending = True
+            for token in super().generate(tokens, *args, **kwargs):
+                self.call.completion_tokens += 1
+                yield token
+
+        def eval(self, tokens: Sequence[int]) -> None:
+            if self._prompt_pending:
+                self._prompt_pending = False
+                self.call.prompt_tokens += len(tokens)
+                self.call.cached_tokens -= len(tokens)
+            super().eval(tokens)
+
+        def take_usage(self) -> Usage:
+            call, self.call = self.call, Usage()
+            return call
+
+    return CountingLlama(model_path=model_path, n_ctx=n_ctx, n_threads=n_threads, verbose=False)
 
 
 class LlamaCppBackend:
@@ -60,35 +129,46 @@ class LlamaCppBackend:
             if not path.is_file():
                 raise ModelError(f"generator model {path} is missing; {FIX_HINT}")
             try:
-                from llama_cpp import Llama
+                import llama_cpp  # noqa: F401
             except ImportError:
                 raise ModelError(f"llama-cpp-python is not installed; {FIX_HINT}") from None
             try:
-                self._llm = Llama(
-                    model_path=str(path), n_ctx=self.settings.n_ctx, n_threads=self.settings.n_threads, verbose=False
-                )
+                self._llm = _counting_llama(str(path), self.settings.n_ctx, self.settings.n_threads)
             except ValueError as exc:  # llama.cpp's way of saying the file is not a model it can read
                 raise ModelError(f"generator model {path} cannot be loaded ({exc}); {FIX_HINT}") from None
         return self._llm
 
-    def stream(self, messages: list[Message], max_tokens: int, temperature: float) -> Iterator[str]:
+    def stream(
+        self, messages: list[Message], max_tokens: int, temperature: float, usage: Usage | None = None
+    ) -> Iterator[str]:
         with self._lock:
             llm = self._load()
-            for chunk in llm.create_chat_completion(
-                messages=messages, max_tokens=max_tokens, temperature=temperature, stream=True
-            ):
-                piece = chunk["choices"][0]["delta"].get("content")
-                if piece:
-                    yield piece
+            llm.take_usage()
+            try:
+                for chunk in llm.create_chat_completion(
+                    messages=messages, max_tokens=max_tokens, temperature=temperature, stream=True
+                ):
+                    piece = chunk["choices"][0]["delta"].get("content")
+                    if piece:
+                        yield piece
+            finally:  # also when the reader stops early
+                _record(usage, llm.take_usage())
 
-    def yes_probability(self, messages: list[Message], yes: str, no: str) -> float:
+    def count_tokens(self, text: str) -> int:
+        """Tokens of `text` in this model's vocabulary (for measuring characters per token)."""
+        with self._lock:
+            return len(self._load().tokenize(text.encode(), add_bos=False))
+
+    def yes_probability(self, messages: list[Message], yes: str, no: str, usage: Usage | None = None) -> float:
         """Two logits of one decoding step, so the judge's verdict is a graded score, not a coin.
 
         llama-cpp-python returns logprobs only for models loaded with logits_all (a vocab-sized row
         per context position, ~2 GB here), so the last position's logits are read from the context."""
         with self._lock:
             llm = self._load()
+            llm.take_usage()
             out = llm.create_chat_completion(messages=messages, max_tokens=1, temperature=0.0)
+            _record(usage, llm.take_usage())
             try:
                 import numpy as np
 
@@ -108,7 +188,11 @@ class OpenAICompatibleBackend:
         if not self.settings.openai_base_url:
             raise LLMError("RAG_LLM_BACKEND=openai needs RAG_OPENAI_BASE_URL (e.g. http://127.0.0.1:8000/v1)")
 
-    def stream(self, messages: list[Message], max_tokens: int, temperature: float) -> Iterator[str]:
+    def stream(
+        self, messages: list[Message], max_tokens: int, temperature: float, usage: Usage | None = None
+    ) -> Iterator[str]:
+        """Streams the reply; the server's `usage` (asked for with stream_options) is recorded
+        when it sends one, else only the call is counted."""
         import httpx
 
         url = self.settings.openai_base_url.rstrip("/") + "/chat/completions"
@@ -119,7 +203,9 @@ class OpenAICompatibleBackend:
             "max_tokens": max_tokens,
             "temperature": temperature,
             "stream": True,
+            "stream_options": {"include_usage": True},
         }
+        call = Usage(model_calls=1)
         try:
             with httpx.stream("POST", url, json=body, headers=headers, timeout=self.settings.openai_timeout) as resp:
                 if resp.status_code != 200:
@@ -132,17 +218,31 @@ class OpenAICompatibleBackend:
                     if data == "[DONE]":
                         break
                     try:
-                        piece = json.loads(data)["choices"][0]["delta"].get("content")
-                    except (ValueError, KeyError, IndexError):
+                        chunk = json.loads(data)
+                        if isinstance(chunk.get("usage"), dict):
+                            _server_usage(call, chunk["usage"])
+                        piece = chunk["choices"][0]["delta"].get("content")
+                    except (ValueError, KeyError, IndexError, AttributeError, TypeError):
                         continue
                     if piece:
                         yield piece
         except httpx.HTTPError as exc:
             raise LLMError(f"cannot reach the inference server at {url} ({type(exc).__name__})") from None
+        finally:
+            _record(usage, call)
 
-    def yes_probability(self, messages: list[Message], yes: str, no: str) -> float:
+    def yes_probability(self, messages: list[Message], yes: str, no: str, usage: Usage | None = None) -> float:
         """Servers differ in logprob support: read the first token of a two-token reply."""
-        return _answered_yes("".join(self.stream(messages, 2, 0.0)), yes, no)
+        return _answered_yes("".join(self.stream(messages, 2, 0.0, usage)), yes, no)
+
+
+def _server_usage(call: Usage, usage: dict) -> None:
+    """An OpenAI `usage` object: its prompt_tokens include the cached ones (prompt_tokens_details)."""
+    details = usage.get("prompt_tokens_details") or {}
+    cached = int(details.get("cached_tokens") or 0)
+    call.prompt_tokens = int(usage.get("prompt_tokens") or 0) - cached
+    call.cached_tokens = cached
+    call.completion_tokens = int(usage.get("completion_tokens") or 0)
 
 
 def make_backend(settings: Settings | None = None) -> ChatBackend:

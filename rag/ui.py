@@ -18,7 +18,7 @@ from typing import Any
 
 import gradio as gr
 
-from rag.answer import AnswerPipeline, Final, Token
+from rag.answer import AnswerPipeline, Evidence, Final, Token
 from rag.clauses import Clause
 from rag.config import Settings, get_settings
 from rag.feedback import FeedbackLog
@@ -28,6 +28,7 @@ from rag.tags import NEED_TAGS, SECTOR_TAGS, matching_sentence
 from rag.text import match_key, normalize, to_simplified, to_traditional
 from rag.ui_plans import CSS as PLAN_CSS
 from rag.ui_plans import build_plan_tabs
+from rag.ui_progress import progress_text
 from rag.ui_report import build_report_section
 from rag.validity import NOT_CURRENT, citation_badge, is_draft_citation, status_label
 
@@ -154,13 +155,14 @@ class ChatApp:
         chat.append({"role": "user", "content": esc(question)})
         chat.append({"role": "assistant", "content": "…"})
         yield chat, turns, "", last
-        streamed = ""
+        streamed, note = "", ""
         pred = None
         try:
             for event in self.pipeline.stream(question, turns, self.filters(regions, doc_ids, include_drafts)):
-                if isinstance(event, Token):
-                    streamed += event.text
-                    chat[-1] = {"role": "assistant", "content": display(esc(streamed), mode) + " ▌"}
+                if isinstance(event, Evidence | Token):
+                    note = display(event.note, mode) if isinstance(event, Evidence) else note
+                    streamed += event.text if isinstance(event, Token) else ""
+                    chat[-1] = {"role": "assistant", "content": progress_text(note, display(esc(streamed), mode))}
                     yield chat, turns, "", last
                 elif isinstance(event, Final):
                     pred = event.prediction.to_dict()

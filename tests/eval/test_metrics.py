@@ -2,7 +2,7 @@
 
 import pytest
 
-from eval.metrics import Question, aggregate, percentile, report, score_question
+from eval.metrics import Question, aggregate, cost_report, percentile, report, score_question
 
 
 def clause(text):
@@ -96,6 +96,24 @@ def test_latency_percentiles_ignore_nulls():
 def test_per_type_breakdown():
     rep = report([Q_ANY, Q_ALL, Q_NONE], {})
     assert set(rep["by_type"]) == {"support", "compare", "unanswerable"}
+
+
+def test_cost_report_per_type_and_route():
+    def pred(qid, route, prompt, total):
+        usage = {"model_calls": 1, "prompt_tokens": prompt, "cached_tokens": 200, "completion_tokens": 30}
+        return {
+            "id": qid,
+            "timings": {"first_token_s": 1.0, "total_s": total},
+            "extra": {"route": route, "usage": usage},
+        }
+
+    preds = {"a": pred("a", "llm", 100, 2.0), "b": pred("b", "llm", 300, 4.0), "c": {"id": "c", "timings": {}}}
+    cost = cost_report([Q_ANY, Q_ALL, Q_NONE], preds)
+    assert cost["by_route"]["llm"]["n"] == 2 and cost["by_route"]["llm"]["prompt_tokens_p50"] == 200
+    assert cost["by_route"]["llm"]["prompt_tokens_p95"] == 290  # interpolated between 100 and 300
+    assert cost["by_type"]["support"]["total_s_p50"] == 2.0
+    assert cost["by_type"]["unanswerable"]["prompt_tokens_p50"] is None  # no usage recorded: not a zero
+    assert cost["overall"]["all"]["n"] == 3
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,55 @@
+"""One prompt-token budget per answer, and what the page gets before the model's first token
+(slow: the real model)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from rag.answer import AnswerPipeline, Evidence, Final, Token
+from rag.config import ConfigError, Settings
+
+pytestmark = pytest.mark.slow
+
+QUESTION = "源城区的企业参与品牌建设有什么金融支持？"
+
+
+def _with_budget(pipeline: AnswerPipeline, budget: int) -> AnswerPipeline:
+    settings = replace(pipeline.settings, prompt_token_budget=budget)
+    return AnswerPipeline(settings, pipeline.index, pipeline.retriever, pipeline.backend)
+
+
+def test_evidence_comes_before_the_first_token_and_names_what_is_cited(pipeline):
+    events = list(pipeline.stream(QUESTION))
+    kinds = [type(e) for e in events]
+    assert Evidence in kinds and Token in kinds
+    assert kinds.index(Evidence) < kinds.index(Token)
+    evidence = next(e for e in events if isinstance(e, Evidence))
+    final = events[-1]
+    assert isinstance(final, Final)
+    assert final.prediction.citations[0]["label"] in evidence.labels
+    assert evidence.labels[0] in evidence.note
+
+
+def test_the_answers_prompt_is_held_to_the_budget(pipeline):
+    budget = pipeline.settings.prompt_token_budget
+    pipeline.warm_up()  # the system prompt in the cache, as on a running server
+    pred = pipeline.predict(QUESTION)
+    usage = pred.extra["usage"]
+    # characters per token is an average, so one prompt may run a little over: a tenth
+    assert usage["prompt_tokens"] <= budget * 1.1, usage
+    assert "质押融资" in pred.answer  # the clause's sentence that answers survives the cut
+
+
+def test_a_larger_budget_gives_the_model_more_evidence(pipeline):
+    small = _with_budget(pipeline, 120).predict(QUESTION).extra["usage"]["prompt_tokens"]
+    large = _with_budget(pipeline, 400).predict(QUESTION).extra["usage"]["prompt_tokens"]
+    assert small < large <= 400 * 1.1
+
+
+def test_budget_settings_are_checked():
+    with pytest.raises(ConfigError):
+        Settings(prompt_token_budget=0)
+    with pytest.raises(ConfigError):
+        Settings(chars_per_token=0)
