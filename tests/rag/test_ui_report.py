@@ -17,6 +17,15 @@ from rag.ui_report import ReportPage
 from tests.test_app import browser, open_page  # noqa: F401 (the shared chromium fixture)
 
 
+def open_link(browser, url, width, height):  # noqa: F811
+    """A report link switches to the finder tab as the page loads, so the chat box may already be
+    hidden: wait for the page to be built, not for the chat box to be visible."""
+    page = browser.new_page(viewport={"width": width, "height": height})
+    page.goto(url, wait_until="load")
+    page.wait_for_selector("#question-box textarea", state="attached", timeout=60_000)
+    return page
+
+
 @pytest.fixture(scope="module")
 def page_logic(settings):
     return ReportPage(load_index(settings), settings)
@@ -63,7 +72,7 @@ def _download(page, fmt, path):
 def test_report_from_a_link_and_pdf_download_desktop(browser, server, output_dir, tmp_path):  # noqa: F811
     from pypdf import PdfReader
 
-    page = open_page(browser, _report_url(server, region="東莞", kind="construction", need="awards"), 1280, 800)
+    page = open_link(browser, _report_url(server, region="東莞", kind="construction", need="awards"), 1280, 800)
     page.wait_for_selector("#report-view h3", timeout=30_000)  # the link opened the finder tab's report
     view = page.inner_text("#report-view")
     assert "東莞市質量強市方案(2024)" in view and "建筑工程企业" in view
@@ -97,7 +106,7 @@ def test_report_button_and_docx_download_phone(browser, server, output_dir, tmp_
 @pytest.mark.slow
 @pytest.mark.browser
 def test_a_bad_link_is_a_message_in_the_page(browser, server, output_dir):  # noqa: F811
-    page = open_page(browser, _report_url(server, region="深圳", need="finance"), 1280, 800)
+    page = open_link(browser, _report_url(server, region="深圳", need="finance"), 1280, 800)
     page.wait_for_selector("text=链接中的画像无效", timeout=30_000)
     assert "东莞市" in page.inner_text("#report-note")
     page.screenshot(path=str(output_dir / "13-report-bad-link-1280.png"), full_page=True)
