@@ -44,7 +44,7 @@ test: setup browser
 	$(PY) -m pytest
 
 test-fast: setup
-	$(PY) -m pytest -m "not slow and not browser"
+	$(PY) -m pytest -m "not slow and not browser and not model"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

@@ -24,6 +24,7 @@ import yaml
 from rag.answerability import JudgeVerdict, ModelJudge
 from rag.config import PROJECT_ROOT, Settings, get_settings
 from rag.diff import pair_first
+from rag.errors import ModelError
 from rag.followup import is_followup, parse_history, previous_question
 from rag.grounding import (
     Block,
@@ -47,7 +48,6 @@ from rag.grounding import (
 )
 from rag.index import CorpusIndex, ensure_index
 from rag.llm import ChatBackend, LLMError, Usage, make_backend
-from rag.models import ModelError
 from rag.questions import check_question
 from rag.retrieval import HybridRetriever, RetrievalFilters, RetrievalResult
 from rag.targets import targets_reply

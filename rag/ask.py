@@ -14,9 +14,9 @@ import sys
 from pathlib import Path
 
 from rag.answer import AnswerPipeline, Final, Token
+from rag.errors import ModelError
 from rag.index import IndexProblem
 from rag.llm import LLMError
-from rag.models import ModelError
 from rag.validity import citation_badge
 
 

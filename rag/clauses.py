@@ -84,6 +84,12 @@ class Clause:
     tags: list[str] = field(default_factory=list)
 
     @property
+    def parent_id(self) -> str:
+        """The id of the clause this one sits under ("doc/1.2.b1" → "doc/1.2"); "" at the top level,
+        so no other module needs to know how ids are built."""
+        return self.clause_id.rsplit(".", 1)[0] if "." in self.clause_id else ""
+
+    @property
     def is_heading_only(self) -> bool:
         """A section title with no text of its own (e.g. "三、主要工作措施")."""
         return self.kind in {"section", "item"} and len(self.text) <= len(self.number) + len(self.heading) + 1

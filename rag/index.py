@@ -28,7 +28,7 @@ import numpy as np
 from rag.clauses import CHUNKER_VERSION, Chunk, Clause, parse_document, split_clause
 from rag.config import Settings, get_settings
 from rag.documents import CATALOG_FILE, DocumentInfo, load_catalog, load_documents
-from rag.models import EMBEDDER_WEIGHTS, STAMP_SUFFIX
+from rag.errors import EMBEDDER_WEIGHTS, STAMP_SUFFIX
 from rag.text import normalize, tokens
 
 log = logging.getLogger(__name__)

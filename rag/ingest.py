@@ -34,8 +34,8 @@ from rag.documents import (
     read_text,
     save_catalog,
 )
+from rag.errors import ModelError
 from rag.index import IndexProblem, build_index, load_index, parse_corpus
-from rag.models import ModelError
 from rag.text import match_key, normalize
 
 MIN_NUMBERED_CLAUSES = 2  # a policy document has at least this many numbered clauses

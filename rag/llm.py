@@ -23,7 +23,7 @@ from dataclasses import asdict, dataclass
 from typing import Protocol
 
 from rag.config import Settings, get_settings
-from rag.models import FIX_HINT, ModelError
+from rag.errors import FIX_HINT, ModelError
 
 Message = dict[str, str]
 

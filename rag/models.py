@@ -41,24 +41,18 @@ from rag.config import (
     Settings,
     get_settings,
 )
+from rag.errors import EMBEDDER_WEIGHTS, FIX_HINT, STAMP_SUFFIX, ModelError
 
-FIX_HINT = "run `make setup` (or `python -m rag.models`)"
-STAMP_SUFFIX = ".stamp.json"
 CHUNK = 8 << 20  # bytes read at a time when joining / hashing
 QK = 32  # weights per Q4_0 block
 Q4_BLOCK_BYTES = 2 + QK // 2
 E5_MAGIC = b"E5S1"
 E5_FILE = "e5-small-q4.bin"
 E5_TOKENIZER = "semantra_multilingual/assets/multilingual-e5-small/tokenizer.json"
-EMBEDDER_WEIGHTS = "model.safetensors"
 # sha256 of the dequantized weights: (q - 8) * fp16 scale is exact in float32 and safetensors
 # writes deterministically, so every machine produces this same file.
 EMBEDDER_SHA256 = "8520eedb7ea5147f2345d7535bda10480394cca9f4451e415bf76a00d7eb8071"
 EMBEDDER_VERSION = 1  # bump when the folder layout written here changes
-
-
-class ModelError(RuntimeError):
-    """A model is missing, truncated or corrupt; the message says what to run."""
 
 
 @dataclass(frozen=True)

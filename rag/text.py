@@ -26,6 +26,8 @@ _STOP = set(
     "我 我们 你 请问 吗 呢 什么 哪些 哪个 哪项 哪 怎么 如何 多少 几 是否 有没有 有何 怎样 为何 为什么 谁 哪里".split()
 )
 _PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
+SENTENCE_ENDS = "。！？；!?;"
+_SENTENCE = re.compile(rf"[^{SENTENCE_ENDS}\n]+[{SENTENCE_ENDS}]?")
 
 
 @lru_cache(maxsize=1)
@@ -59,6 +61,12 @@ def match_key(text: str) -> str:
 def contains(haystack: str, needle: str) -> bool:
     """`needle` stands in `haystack` under the contract's normalisation."""
     return match_key(needle) in match_key(haystack)
+
+
+def split_sentences(text: str) -> list[str]:
+    """The sentences of `text` as written, closing punctuation kept; a line break also ends one.
+    The one sentence splitter: grounding, answerability, clause kinds, targets and diff all use it."""
+    return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
 
 
 def tokens(text: str) -> list[str]:

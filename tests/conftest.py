@@ -19,6 +19,17 @@ from rag.config import PROJECT_ROOT, Settings
 TEST_OUTPUT = PROJECT_ROOT / "test-output"
 
 
+MODEL_FIXTURES = {"embedder", "pipeline", "index", "server"}  # fixtures that load a real model
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test that uses a model-loading fixture `model`, so `make test-fast` can leave
+    them out without each test having to remember its marker."""
+    for item in items:
+        if MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.model)
+
+
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return Settings.from_env()
