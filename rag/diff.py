@@ -3,12 +3,11 @@
     python -m rag.diff OLD_DOC NEW_DOC [--json]
 
 The catalog says which text supersedes which (`superseded_by`). Clauses are aligned one-to-one
-by an optimal assignment (scipy's Hungarian method) over a similarity that mixes fuzzy text
-similarity (rapidfuzz, on the simplified text without the clause's own numbering, since the two
-versions number differently and may differ in script) and the cosine of the index's e5 vectors.
-A pair below `MIN_PAIR_SCORE` is no pair: its clauses are `removed` / `added`. A pair is
-`unchanged` when the texts are equal after normalisation, else `changed`, and its figures are
-compared (`rag.targets` finds them): changed figures are listed old → new.
+by an optimal assignment (scipy's Hungarian method) over `rag.diff_similarity.similarity`, which
+mixes fuzzy text similarity and the cosine of the index's e5 vectors. A pair below
+`MIN_PAIR_SCORE` is no pair: its clauses are `removed` / `added`. A pair is `unchanged` when the
+texts are equal after normalisation, else `changed`, and its figures are compared
+(`rag.target_figures` finds them): changed figures are listed old → new.
 
 The figures of the two documents are also compared as a whole (`Comparison.figures`), so a
 target that moved to another clause between the versions is still found as changed.
@@ -18,29 +17,20 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import sys
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
 
-import numpy as np
-
 from rag.clauses import Clause
+from rag.diff_similarity import comparable, similarity
 from rag.documents import DocumentInfo
-from rag.targets import Target, extract, find_figures, format_value, indicators, target_lexicon
-from rag.text import match_key, normalize, tokens
+from rag.target_figures import find_figures, indicators, target_lexicon, target_sentences
+from rag.targets import Target, extract
+from rag.text import match_key, normalize
 
-TEXT_WEIGHT = 0.6  # share of the fuzzy text similarity in a pair's score (the rest: e5 cosine)
-COSINE_FLOOR = 0.75  # e5 cosines of unrelated clauses of one corpus sit around here: rescaled to 0
 MIN_PAIR_SCORE = 0.45  # below this two clauses are not versions of each other
-KIND_MISMATCH_FACTOR = 0.7  # a goal bullet and a section heading are rarely versions of each other
-KIND_GROUPS = {"section": "numbered", "item": "numbered"}  # the versions number sections differently
 MIN_FIGURE_MATCH = 60  # rapidfuzz ratio of two indicators for their figures to be compared
 STATUSES = ("unchanged", "changed", "added", "removed")
-SENTENCE_SPLIT = re.compile(r"(?<=[。；;])|\n")
-NUMBERING = re.compile(
-    r"^\s*(?:[一二三四五六七八九十]{1,3}、|[（(][一二三四五六七八九十]{1,3}[)）]|\d{1,2}[、.．](?!\d))"
-)
 
 
 class DiffInputError(ValueError):
@@ -93,67 +83,12 @@ class Comparison:
         }
 
 
-# ----------------------------------------------------------------------------- similarity
-def comparable(text: str) -> str:
-    """What two versions of a clause are compared on: simplified, no numbering, no whitespace."""
-    return match_key(NUMBERING.sub("", normalize(text).strip()))
-
-
-def _words(clause: Clause) -> str:
-    return " ".join(sorted(set(tokens(comparable(clause.text)))))
-
-
-def text_similarity(old: list[Clause], new: list[Clause]) -> np.ndarray:
-    """Shared words (rapidfuzz token-set ratio over jieba words: rewritten clauses keep their
-    vocabulary, not their order), averaged with the headings' similarity when both have one."""
-    from rapidfuzz import fuzz
-    from rapidfuzz.process import cdist
-
-    words = cdist([_words(c) for c in old], [_words(c) for c in new], scorer=fuzz.token_set_ratio) / 100.0
-    heads = cdist([match_key(c.heading) for c in old], [match_key(c.heading) for c in new], scorer=fuzz.ratio) / 100.0
-    both = np.array([bool(c.heading) for c in old])[:, None] & np.array([bool(c.heading) for c in new])[None, :]
-    return np.where(both, (words + heads) / 2, words)
-
-
-def clause_vectors(index, clauses: list[Clause]) -> np.ndarray | None:
-    """Mean e5 vector of each clause's chunks, from the index (no model call); None without one."""
-    if index is None:
-        return None
-    from rag.index import vectors_of
-
-    vectors = vectors_of(index)
-    rows: dict[str, list[int]] = {}
-    for i, chunk in enumerate(index.chunks):
-        rows.setdefault(chunk.clause_id, []).append(i)
-    out = np.stack([vectors[rows[c.clause_id]].mean(axis=0) for c in clauses])
-    return out / np.linalg.norm(out, axis=1, keepdims=True)
-
-
-def _kind(clause: Clause) -> str:
-    """Clauses of one kind may be versions of each other; a bare title only of another title."""
-    return KIND_GROUPS.get(clause.kind, clause.kind) + ("-title" if clause.is_heading_only else "")
-
-
-def similarity(old: list[Clause], new: list[Clause], index=None) -> np.ndarray:
-    text = text_similarity(old, new)
-    a, b = clause_vectors(index, old), clause_vectors(index, new)
-    if a is not None and b is not None:
-        cosine = np.clip((a @ b.T - COSINE_FLOOR) / (1 - COSINE_FLOOR), 0, 1)
-        text = TEXT_WEIGHT * text + (1 - TEXT_WEIGHT) * cosine
-    kinds_old = np.array([_kind(c) for c in old])
-    kinds_new = np.array([_kind(c) for c in new])
-    return np.where(kinds_old[:, None] == kinds_new[None, :], text, text * KIND_MISMATCH_FACTOR)
-
-
 # ----------------------------------------------------------------------------- figures
 def clause_figures(clause: Clause) -> list[tuple[str, str]]:
     """(indicator, figure as written) of every figure of a clause, target sentence or not."""
     lex = target_lexicon()
     out = []
-    for raw in SENTENCE_SPLIT.split(normalize(clause.text)):
-        sentence = raw.strip()
-        if not sentence:
-            continue
+    for sentence in target_sentences(normalize(clause.text)):
         figures = find_figures(sentence, True, lex)
         names = indicators(sentence, figures, lex)
         out += [(names[f.start], f.text) for f in figures if not f.skipped]
@@ -291,7 +226,8 @@ def comparison_for(index, old_doc: str, new_doc: str) -> Comparison:
 def aligned_pair(index, clause_id: str) -> Pair | None:
     """The pair a clause of a superseded document or of its successor belongs to; None when the
     clause's document has no recorded version, or the clause has no counterpart."""
-    doc_id = clause_id.split("/", 1)[0]
+    clause = index.clause_by_id.get(clause_id)
+    doc_id = clause.doc_id if clause else ""
     for old_doc, new_doc in successions(index.documents):
         if doc_id in (old_doc, new_doc):
             for pair in comparison_for(index, old_doc, new_doc).pairs:
@@ -324,16 +260,39 @@ def pair_first(scored: list, result, index, depth: int) -> list:
 
 
 # ----------------------------------------------------------------------------- CLI
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m rag.diff", description=__doc__.split("\n")[0])
+    parser.add_argument("old_doc", metavar="OLD_DOC")
+    parser.add_argument("new_doc", metavar="NEW_DOC")
+    parser.add_argument("--json", action="store_true", help="print the comparison as JSON")
+    return parser
+
+
+def print_comparison(result: Comparison, relation: str) -> None:
+    """The counts, every pair that is not unchanged with its figure changes, then the document-wide
+    figure changes, one line each."""
+    counts = ", ".join(f"{k} {v}" for k, v in result.counts().items())
+    print(f"{result.new_doc} {relation} {result.old_doc}: {counts}")
+    for p in result.pairs:
+        if p.status == "unchanged":
+            continue
+        head = normalize((p.new_text or p.old_text).split("\n", 1)[0])[:50]
+        print(f"{p.status:9} {p.old_clause_id or '—':36} → {p.new_clause_id or '—':36} {head}")
+        for c in p.changes:
+            print(f"{'':11}{c.indicator}: {c.old or '—'} → {c.new or '—'}")
+    print("\ntarget figures that differ (whole documents):")
+    for f in result.figures:
+        print(
+            f"  {f.indicator}: {f.old or '—'} → {f.new or '—'}  ({f.old_clause_id or '—'} → {f.new_clause_id or '—'})"
+        )
+
+
 def main(argv: list[str] | None = None) -> int:
     from rag.config import get_settings
     from rag.documents import DocumentError, load_catalog
     from rag.index import IndexProblem, load_index
 
-    parser = argparse.ArgumentParser(prog="python -m rag.diff", description=__doc__.split("\n")[0])
-    parser.add_argument("old_doc", metavar="OLD_DOC")
-    parser.add_argument("new_doc", metavar="NEW_DOC")
-    parser.add_argument("--json", action="store_true", help="print the comparison as JSON")
-    args = parser.parse_args(argv)
+    args = _parser().parse_args(argv)
     settings = get_settings()
     try:
         documents = {d.doc_id: d for d in load_catalog(settings.data_dir)}
@@ -350,23 +309,11 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(result.to_dict(), ensure_ascii=False, indent=1))
         return 0
     relation = "supersedes" if documents[args.old_doc].superseded_by == args.new_doc else "compared with"
-    print(f"{args.new_doc} {relation} {args.old_doc}: " + ", ".join(f"{k} {v}" for k, v in result.counts().items()))
-    for p in result.pairs:
-        if p.status == "unchanged":
-            continue
-        head = normalize((p.new_text or p.old_text).split("\n", 1)[0])[:50]
-        print(f"{p.status:9} {p.old_clause_id or '—':36} → {p.new_clause_id or '—':36} {head}")
-        for c in p.changes:
-            print(f"{'':11}{c.indicator}: {c.old or '—'} → {c.new or '—'}")
-    print("\ntarget figures that differ (whole documents):")
-    for f in result.figures:
-        print(
-            f"  {f.indicator}: {f.old or '—'} → {f.new or '—'}  ({f.old_clause_id or '—'} → {f.new_clause_id or '—'})"
-        )
+    print_comparison(result, relation)
     return 0
 
 
-__all__ = ["Comparison", "FigureChange", "Pair", "aligned_pair", "compare", "format_value"]
+__all__ = ["Comparison", "FigureChange", "Pair", "aligned_pair", "compare"]
 
 if __name__ == "__main__":
     sys.exit(main())

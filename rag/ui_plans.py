@@ -17,7 +17,8 @@ import pandas as pd
 
 from rag.diff import STATUSES, Comparison, DiffInputError, comparison_for, successions
 from rag.documents import DocumentInfo
-from rag.targets import CSV_COLUMNS, Target, extract, format_value, select, to_csv
+from rag.target_figures import format_value
+from rag.targets import CSV_COLUMNS, Target, extract, select, to_csv
 from rag.text import normalize
 from rag.validity import status_label
 

@@ -12,15 +12,13 @@ import pytest
 
 from rag.config import PROJECT_ROOT
 from rag.index import parse_corpus
+from rag.target_figures import SKIP_REASONS, target_lexicon
 from rag.targets import (
     CSV_COLUMNS,
-    SKIP_REASONS,
     TargetInputError,
     check_selection,
     extract,
-    find_figures,
     select,
-    target_lexicon,
     to_csv,
 )
 from rag.text import normalize
@@ -104,15 +102,6 @@ def test_targets_are_worded_as_targets_with_their_year(result):
         assert t.phrase().startswith(f"到{t.year}年，") and t.value_text + t.unit in t.phrase()
     food = next(t for t in result.targets if t.doc_id == "dongguan-2024-plan" and t.indicator == "食品抽检合格率")
     assert food.phrase() == "到2025年，食品抽检合格率达到98.5%以上"
-
-
-def test_skip_reasons_on_written_examples():
-    figures = find_figures("到2017年,PM2.5年均浓度维持在35微克/立方米左右", has_year=True)
-    assert [(f.number, f.skipped) for f in figures] == [("2017", "target year"), ("2.5", "part of a name"), ("35", "")]
-    assert figures[-1].unit == "微克/立方米" and figures[-1].comparator == "≈"
-    past = find_figures("在近三届全省地级以上市政府质量工作考核中,排名前进了两位", has_year=False)
-    assert [f.skipped for f in past] == ["Chinese numeral without comparator"] * 2
-    assert [f.value for f in find_figures("力争培育三家以上领航企业", has_year=False)] == [3.0]  # cn2an
 
 
 def test_csv_columns_and_selection(corpus, result):
