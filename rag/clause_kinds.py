@@ -13,58 +13,24 @@ under 2 s and every decision must be explainable by pointing at a sentence):
                 not aimed at places or citizens, and is not addressed to local governments;
 6. task       — anything else: the government's own work.
 
-The vocabulary lives in `data/lexicon/report.yaml`; the labelled sample that measures these rules
-is `eval/datasets/clause-kinds.jsonl` (`python -m eval.clause_kinds`).
+The vocabulary lives in `data/lexicon/report.yaml` (read by `rag.report_lexicon`); the labelled
+sample that measures these rules is `eval/datasets/clause-kinds.jsonl` (`python -m eval.clause_kinds`).
+Sentences are `rag.text.split_sentences`, the one splitter.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import cache
-from pathlib import Path
-
-import yaml
 
 from rag.clauses import Clause
-from rag.lexicon import LEXICON_DIR, LexiconError, load_lexicon
-from rag.text import normalize
+from rag.lexicon import load_lexicon
+from rag.report_lexicon import ReportLexicon, load_report_lexicon
+from rag.text import normalize, split_sentences
 
-REPORT_LEXICON = "report.yaml"
 KINDS = ("target", "task", "support", "obligation", "safeguard", "other")
 REPORTED = ("support", "obligation")  # the kinds an enterprise report lists
-SENTENCE = re.compile(r"(?<=[。；;！？!?])|\n")
 PHRASE = re.compile(r"[，,；;]")
-
-
-@dataclass(frozen=True)
-class Category:
-    """A profile choice (enterprise kind, sector or need): its key, names and marking words."""
-
-    key: str
-    zh: str
-    en: str
-    words: re.Pattern
-
-
-@dataclass(frozen=True)
-class ReportLexicon:
-    target_headings: re.Pattern
-    safeguard_headings: re.Pattern
-    other_headings: re.Pattern
-    obligation: re.Pattern
-    soft: re.Pattern
-    support: re.Pattern
-    not_for_enterprises: re.Pattern
-    addressed_to_governments: re.Pattern
-    beneficiary_clause: re.Pattern
-    beneficiary: re.Pattern
-    amount: re.Pattern
-    region_names: dict[str, tuple[str, ...]]
-    province: str
-    enterprise_kinds: tuple[Category, ...]
-    sectors: tuple[Category, ...]
-    needs: tuple[Category, ...]
 
 
 @dataclass(frozen=True)
@@ -73,67 +39,6 @@ class ClauseKind:
 
     kind: str
     sentences: tuple[str, ...] = ()
-
-
-def _pattern(raw: object, where: str) -> re.Pattern:
-    # folded YAML scalars join lines with spaces; the patterns hold no meaningful literal space
-    text = re.sub(r"\s+", "", "|".join(raw) if isinstance(raw, list) else str(raw))
-    try:
-        return re.compile(text, re.IGNORECASE)
-    except re.error as exc:
-        raise LexiconError(f"{where}: bad pattern ({exc})") from None
-
-
-def _categories(raw: dict, where: str) -> tuple[Category, ...]:
-    return tuple(
-        Category(str(key), str(spec["zh"]), str(spec["en"]), _pattern(spec["words"], f"{where}.{key}.words"))
-        for key, spec in raw.items()
-    )
-
-
-@cache
-def load_report_lexicon(directory: Path = LEXICON_DIR) -> ReportLexicon:
-    path = directory / REPORT_LEXICON
-    if not path.is_file():
-        raise LexiconError(f"{path}: missing (the enterprise report's vocabulary; restore it from git)")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        kinds = data["clause_kinds"]
-        where = str(path)
-        return ReportLexicon(
-            target_headings=_pattern(kinds["target_headings"], f"{where}: target_headings"),
-            safeguard_headings=_pattern(kinds["safeguard_headings"], f"{where}: safeguard_headings"),
-            other_headings=_pattern(kinds["other_headings"], f"{where}: other_headings"),
-            obligation=_pattern(kinds["obligation"], f"{where}: obligation"),
-            soft=_pattern(kinds["soft"], f"{where}: soft"),
-            support=_pattern(kinds["support"], f"{where}: support"),
-            not_for_enterprises=_pattern(kinds["not_for_enterprises"], f"{where}: not_for_enterprises"),
-            addressed_to_governments=_pattern(kinds["addressed_to_governments"], f"{where}: addressed_to_governments"),
-            beneficiary_clause=_pattern(data["beneficiary_clause"], f"{where}: beneficiary_clause"),
-            beneficiary=_pattern(
-                "(?:{q})*(?:{h})|(?:{q})+(?:{qh})".format(
-                    q=data["beneficiary_qualifiers"],
-                    h=data["beneficiary_heads"],
-                    qh=data["beneficiary_qualified_heads"],
-                ),
-                f"{where}: beneficiary",
-            ),
-            amount=_pattern(data["amount"], f"{where}: amount"),
-            region_names={str(k): tuple(str(n) for n in v) for k, v in data["region_names"].items()},
-            province=str(data["province"]),
-            enterprise_kinds=_categories(data["enterprise_kinds"], f"{where}: enterprise_kinds"),
-            sectors=_categories(data["sectors"], f"{where}: sectors"),
-            needs=_categories(data["needs"], f"{where}: needs"),
-        )
-    except yaml.YAMLError as exc:
-        raise LexiconError(f"{path}: not valid YAML ({exc})") from None
-    except (KeyError, TypeError, AttributeError) as exc:
-        raise LexiconError(f"{path}: missing or malformed entry {exc}") from None
-
-
-def sentences(text: str) -> list[str]:
-    """The sentences of `text` as written (closing punctuation kept)."""
-    return [s.strip() for s in SENTENCE.split(text) if s.strip()]
 
 
 def is_obligation(sentence: str, lex: ReportLexicon | None = None) -> bool:
@@ -162,7 +67,7 @@ def classify(clause: Clause, lex: ReportLexicon | None = None) -> ClauseKind:
     headings = normalize(" ".join(clause.path or [clause.heading]))
     if lex.other_headings.search(headings):
         return ClauseKind("other")
-    body = sentences(clause.body)
+    body = split_sentences(clause.body)
     target_sentence = load_lexicon().target_sentence
     if lex.target_headings.search(headings) or (body and all(target_sentence.search(normalize(s)) for s in body)):
         return ClauseKind("target")

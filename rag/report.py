@@ -8,7 +8,9 @@ province-level ones; drafts are left out unless asked for, and every item carrie
 catalog status. Which clauses are support and which are obligations is decided by
 `rag.clause_kinds`; each item's summary is one sentence of the clause as written (no model), its
 conditions, amount and responsible departments come from the same clause. Built from the parsed
-documents in well under 2 s; the LLM is never loaded.
+documents in well under 2 s; the LLM is never loaded. The profile is resolved by
+`rag.report_profile`, the files are written by `rag.report_export`, and the report's wording is
+data (`data/lexicon/report.yaml`, `rag.report_lexicon`).
 """
 
 from __future__ import annotations
@@ -19,51 +21,20 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from urllib.parse import urlencode
 
-from rag.clause_kinds import REPORTED, Category, ReportLexicon, classify, load_report_lexicon
+from rag.clause_kinds import REPORTED, classify
 from rag.clauses import Clause, parse_document
 from rag.config import Settings, get_settings
 from rag.documents import DocumentError, DocumentInfo, load_documents
 from rag.lexicon import load_lexicon
+from rag.report_lexicon import ReportLexicon, load_report_lexicon, load_report_wording
+from rag.report_profile import Profile, ProfileError, category_name, resolve_profile
 from rag.text import normalize
 
 FORMATS = ("json", "md", "docx", "pdf")
 DRAFT_KIND = "consultation draft"  # catalog kind of a consultation draft
 DRAFT_STATUSES = ("draft", "superseded")  # catalog statuses of a text that is not (or no longer) the plan
 EXPIRED_STATUS = "expired"
-NO_AMOUNT = "方案未写明金额（the plan names no amount）"
-NO_CONDITIONS = "方案未写明适用对象（the plan names no group）"
-NO_RESPONSIBLE = "方案未写明责任部门（the plan names no department）"
-AUTHORITY_NOTE = (
-    "本报告由程序从政策文件中逐条摘取，仅供参考；以文件原文为准。"
-    " This report quotes the plans clause by clause; the plans themselves are the authority."
-)
-QUERY_KEYS = ("region", "kind", "sector", "need", "drafts")  # URL parameters of a profile link
-
-
-class ProfileError(ValueError):
-    """A profile value no catalog or vocabulary entry knows; the message names the known ones."""
-
-
-@dataclass(frozen=True)
-class Profile:
-    """Who the report is for. `region` is a catalog region; the rest are vocabulary keys."""
-
-    region: str
-    kind: str = ""
-    sector: str = ""
-    needs: tuple[str, ...] = ()
-    include_drafts: bool = False
-
-    def query(self) -> str:
-        """URL query string that reopens this profile in the web page."""
-        pairs = [("region", self.region)]
-        pairs += [(k, v) for k, v in (("kind", self.kind), ("sector", self.sector)) if v]
-        pairs += [("need", n) for n in self.needs]
-        if self.include_drafts:
-            pairs.append(("drafts", "1"))
-        return urlencode(pairs)
 
 
 @dataclass(frozen=True)
@@ -93,7 +64,7 @@ class Report:
         """Why the report is empty (or "" when it is not)."""
         if self.items:
             return ""
-        return "没有与该画像匹配的条款，请放宽企业类型、行业或需求。 No clause matches this profile."
+        return load_report_wording().no_match
 
     def profile_dict(self, lex: ReportLexicon | None = None) -> dict:
         """The profile with readable names, the date, the documents in scope and the note."""
@@ -102,9 +73,9 @@ class Report:
         return {
             **asdict(p),
             "needs": list(p.needs),
-            "kind_name": _name(lex.enterprise_kinds, p.kind),
-            "sector_name": _name(lex.sectors, p.sector),
-            "need_names": [_name(lex.needs, n) for n in p.needs],
+            "kind_name": category_name(lex.enterprise_kinds, p.kind),
+            "sector_name": category_name(lex.sectors, p.sector),
+            "need_names": [category_name(lex.needs, n) for n in p.needs],
             "date": self.date,
             "documents": [
                 {
@@ -118,7 +89,7 @@ class Report:
                 for d in self.documents
             ],
             "message": self.message,
-            "note": AUTHORITY_NOTE,
+            "note": load_report_wording().authority_note,
         }
 
     def to_dict(self) -> dict:
@@ -126,13 +97,9 @@ class Report:
         items = []
         for item in self.items:
             d = asdict(item)
-            d["amount_note"] = "" if item.amount else NO_AMOUNT
+            d["amount_note"] = "" if item.amount else load_report_wording().no_amount
             items.append(d)
         return {"profile": self.profile_dict(), "items": items}
-
-
-def _name(categories: tuple[Category, ...], key: str) -> str:
-    return next((c.zh for c in categories if c.key == key), "")
 
 
 def is_draft(info: DocumentInfo) -> bool:
@@ -142,80 +109,6 @@ def is_draft(info: DocumentInfo) -> bool:
 
 def is_expired(info: DocumentInfo) -> bool:
     return info.status == EXPIRED_STATUS
-
-
-# ---------------------------------------------------------------------- profile
-def _key(text: str) -> str:
-    return normalize(text or "").strip().lower()
-
-
-def known_regions(documents: list[DocumentInfo], lex: ReportLexicon | None = None) -> dict[str, str]:
-    """Every accepted name (normalised) → catalog region, for the regions the catalog has."""
-    lex = lex or load_report_lexicon()
-    names: dict[str, str] = {}
-    for region in sorted({d.region for d in documents}):
-        for name in (region, *lex.region_names.get(normalize(region), ())):
-            names[_key(name)] = region
-    return names
-
-
-def _region_list(documents: list[DocumentInfo], lex: ReportLexicon) -> str:
-    regions = sorted({d.region for d in documents})
-    return ", ".join(
-        f"{r} ({'/'.join(lex.region_names.get(normalize(r), ())[:2])})" if lex.region_names.get(normalize(r)) else r
-        for r in regions
-    )
-
-
-def _category(categories: tuple[Category, ...], value: str, what: str) -> str:
-    key = _key(value)
-    for c in categories:
-        if key in {c.key, _key(c.zh), c.en.lower()}:
-            return c.key
-    known = ", ".join(f"{c.key} ({c.zh})" for c in categories)
-    raise ProfileError(f"unknown {what} {value!r}; known: {known}")
-
-
-def resolve_profile(
-    documents: list[DocumentInfo],
-    region: str,
-    kind: str = "",
-    sector: str = "",
-    needs: list[str] | tuple[str, ...] = (),
-    include_drafts: bool = False,
-    lex: ReportLexicon | None = None,
-) -> Profile:
-    """A Profile from what a person typed (short, traditional or English names welcome);
-    ProfileError with a one-line message naming the known values otherwise."""
-    lex = lex or load_report_lexicon()
-    if not (region or "").strip():
-        raise ProfileError(f"a region is required; known: {_region_list(documents, lex)}")
-    found = known_regions(documents, lex).get(_key(region))
-    if found is None:
-        raise ProfileError(f"unknown region {region!r}; known: {_region_list(documents, lex)}")
-    return Profile(
-        region=found,
-        kind=_category(lex.enterprise_kinds, kind, "enterprise kind") if (kind or "").strip() else "",
-        sector=_category(lex.sectors, sector, "sector") if (sector or "").strip() else "",
-        needs=tuple(dict.fromkeys(_category(lex.needs, n, "need") for n in needs if (n or "").strip())),
-        include_drafts=bool(include_drafts),
-    )
-
-
-def profile_from_query(documents: list[DocumentInfo], params: dict[str, list[str]]) -> Profile:
-    """The profile a link's query parameters describe (see Profile.query)."""
-
-    def first(name: str) -> str:
-        return (params.get(name) or [""])[0]
-
-    return resolve_profile(
-        documents,
-        first("region"),
-        first("kind"),
-        first("sector"),
-        params.get("need") or [],
-        first("drafts") in {"1", "true", "yes"},
-    )
 
 
 # ---------------------------------------------------------------------- items
@@ -330,7 +223,7 @@ def corpus(settings: Settings) -> tuple[dict[str, DocumentInfo], list[Clause]]:
 
 
 # ---------------------------------------------------------------------- CLI
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m rag.report", description=__doc__.split("\n\n")[0])
     parser.add_argument("--region", required=True, help="东莞 / 東莞 / Dongguan, 源城区, 韶关, 广东省 …")
     parser.add_argument("--kind", default="", help="enterprise kind: manufacturer, testing, agricultural, …")
@@ -339,7 +232,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--include-drafts", action="store_true", help="include consultation drafts (marked)")
     parser.add_argument("--format", choices=FORMATS, required=True)
     parser.add_argument("--out", type=Path, required=True)
-    args = parser.parse_args(argv)
+    return parser
+
+
+def _print_summary(report: Report, out: Path, seconds: float) -> None:
+    counts = {k: sum(1 for i in report.items if i.kind == k) for k in REPORTED}
+    print(
+        f"{out}: {counts['support']} support, {counts['obligation']} obligations "
+        f"from {len(report.documents)} documents in {seconds:.2f} s",
+        file=sys.stderr,
+    )
+    if report.message:
+        print(report.message, file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     from rag.report_export import ExportError, write_report  # docx/pdf libraries only when writing
 
     t0 = time.perf_counter()
@@ -357,14 +265,7 @@ def main(argv: list[str] | None = None) -> int:
     except OSError as exc:
         print(f"error: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
         return 2
-    counts = {k: sum(1 for i in report.items if i.kind == k) for k in REPORTED}
-    print(
-        f"{args.out}: {counts['support']} support, {counts['obligation']} obligations "
-        f"from {len(report.documents)} documents in {time.perf_counter() - t0:.2f} s",
-        file=sys.stderr,
-    )
-    if report.message:
-        print(report.message, file=sys.stderr)
+    _print_summary(report, args.out, time.perf_counter() - t0)
     return 0
 
 

@@ -17,30 +17,9 @@ from pathlib import Path
 from rag.clause_kinds import REPORTED
 from rag.config import Settings, get_settings
 from rag.documents import DocumentInfo
-from rag.report import (
-    AUTHORITY_NOTE as AUTHORITY,
-)
-from rag.report import (
-    NO_AMOUNT,
-    NO_CONDITIONS,
-    NO_RESPONSIBLE,
-    Report,
-    ReportItem,
-    is_draft,
-    is_expired,
-)
+from rag.report import Report, ReportItem, is_draft, is_expired
+from rag.report_lexicon import load_report_wording
 
-TITLE = "企业适用政策报告 · What applies to my enterprise"
-SECTION_TITLES = {"support": "支持措施 · Support", "obligation": "义务与责任 · Obligations"}
-STATUS_NAMES = {
-    "in force": "现行 in force",
-    "expired": "已失效 expired",
-    "draft": "征求意见稿 draft",
-    "superseded": "已被取代 superseded",
-    "reference": "参考 reference",
-}
-DRAFT_MARK = "⚠ 征求意见稿/非正式文本"
-EXPIRED_MARK = "⚠ 已失效"
 PDF_BODY_SIZE = 10.5  # pt
 PDF_HEADING_SIZES = (17, 13.5, 11.5)  # title, section, item
 PDF_LINE = 6.2  # mm per body line
@@ -54,26 +33,29 @@ class ExportError(OSError):
 
 def status_text(info: DocumentInfo | None, status: str) -> str:
     """The document's catalog status, readable, with the draft / expired mark when it applies."""
-    text = STATUS_NAMES.get(status, status)
+    w = load_report_wording()
+    text = w.status_names.get(status, status)
     if info is not None and is_draft(info) and status != "draft":
-        text += f"（{DRAFT_MARK}）"
+        text += f"（{w.draft_mark}）"
     elif info is not None and is_draft(info):
-        text += "（⚠ 非正式文本）"
+        text += f"（{w.draft_status_mark}）"
     if info is not None and is_expired(info) and status != "expired":  # the status already says so
-        text += f"（{EXPIRED_MARK}）"
+        text += f"（{w.expired_mark}）"
     return text
 
 
 def profile_lines(report: Report) -> list[tuple[str, str]]:
     """(field, value) pairs of the report header."""
     p = report.profile_dict()
+    w = load_report_wording()
+    label = w.profile_fields
     return [
-        ("地区 Region", p["region"]),
-        ("企业类型 Kind", p["kind_name"] or "全部 any"),
-        ("行业 Sector", p["sector_name"] or "全部 any"),
-        ("需求 Needs", "、".join(p["need_names"]) or "全部 any"),
-        ("含征求意见稿 Drafts", "是 yes" if p["include_drafts"] else "否 no"),
-        ("日期 Date", p["date"]),
+        (label["region"], p["region"]),
+        (label["kind"], p["kind_name"] or w.any),
+        (label["sector"], p["sector_name"] or w.any),
+        (label["needs"], "、".join(p["need_names"]) or w.any),
+        (label["drafts"], w.yes if p["include_drafts"] else w.no),
+        (label["date"], p["date"]),
     ]
 
 
@@ -82,18 +64,23 @@ def document_lines(report: Report) -> list[str]:
 
 
 def item_fields(item: ReportItem, info: DocumentInfo | None) -> list[tuple[str, str]]:
+    """(field, value) pairs of one item; what the plan does not state is said so."""
+    w = load_report_wording()
+    label = w.item_fields
     return [
-        ("摘要 Summary", item.summary),
-        ("适用对象 Conditions", item.conditions or NO_CONDITIONS),
-        ("金额 Amount", item.amount or NO_AMOUNT),
-        ("责任部门 Responsible", "、".join(item.responsible) or NO_RESPONSIBLE),
-        ("出处 Citation", f"{item.label}（{item.clause_id}）"),
-        ("文件状态 Status", status_text(info, item.status)),
+        (label["summary"], item.summary),
+        (label["conditions"], item.conditions or w.no_conditions),
+        (label["amount"], item.amount or w.no_amount),
+        (label["responsible"], "、".join(item.responsible) or w.no_responsible),
+        (label["citation"], f"{item.label}（{item.clause_id}）"),
+        (label["status"], status_text(info, item.status)),
     ]
 
 
 def sections(report: Report) -> list[tuple[str, list[ReportItem]]]:
-    return [(SECTION_TITLES[k], [i for i in report.items if i.kind == k]) for k in REPORTED]
+    """(heading, items) per reported kind, support first."""
+    titles = load_report_wording().sections
+    return [(titles[k], [i for i in report.items if i.kind == k]) for k in REPORTED]
 
 
 # ---------------------------------------------------------------------- text formats
@@ -104,11 +91,12 @@ def to_json(report: Report) -> str:
 def to_markdown(report: Report, escape: bool = False) -> str:
     """Markdown; `escape=True` HTML-escapes document text for display inside the web page."""
     e: Callable[[str], str] = (lambda s: html.escape(s, quote=False)) if escape else (lambda s: s)
+    w = load_report_wording()
     infos = {d.doc_id: d for d in report.documents}
-    out = [f"# {TITLE}", ""]
+    out = [f"# {w.title}", ""]
     out += [f"- **{k}**：{e(v)}" for k, v in profile_lines(report)]
-    out += ["", "**文件范围 Documents**", ""] + [f"- {e(line)}" for line in document_lines(report)]
-    out += ["", f"> {AUTHORITY}", ""]
+    out += ["", f"**{w.documents}**", ""] + [f"- {e(line)}" for line in document_lines(report)]
+    out += ["", f"> {w.authority_note}", ""]
     if report.message:
         out += [f"**{report.message}**", ""]
     for title, items in sections(report):
@@ -125,18 +113,19 @@ def write_docx(report: Report, path: Path) -> None:
     import docx
     from docx.oxml.ns import qn
 
+    w = load_report_wording()
     document = docx.Document()
     normal = document.styles["Normal"]
     normal.element.get_or_add_rPr().get_or_add_rFonts().set(qn("w:eastAsia"), "SimSun")
-    document.add_heading(TITLE, level=0)
+    document.add_heading(w.title, level=0)
     for k, v in profile_lines(report):
         para = document.add_paragraph()
         para.add_run(f"{k}：").bold = True
         para.add_run(v)
-    document.add_paragraph().add_run("文件范围 Documents").bold = True
+    document.add_paragraph().add_run(w.documents).bold = True
     for line in document_lines(report):
         document.add_paragraph(line, style="List Bullet")
-    document.add_paragraph().add_run(AUTHORITY).italic = True
+    document.add_paragraph().add_run(w.authority_note).italic = True
     if report.message:
         document.add_paragraph().add_run(report.message).bold = True
     infos = {d.doc_id: d for d in report.documents}
@@ -166,7 +155,8 @@ def write_pdf(report: Report, path: Path, font: Path, latin_font: Path | None = 
     if latin_font is not None and latin_font.is_file():  # Droid Sans Fallback has CJK glyphs only
         pdf.add_font(PDF_LATIN_FONT_NAME, fname=str(latin_font))
         pdf.set_fallback_fonts([PDF_LATIN_FONT_NAME])
-    pdf.set_title(TITLE)
+    w = load_report_wording()
+    pdf.set_title(w.title)
     pdf.add_page()
     title_size, section_size, item_size = PDF_HEADING_SIZES
 
@@ -176,14 +166,14 @@ def write_pdf(report: Report, path: Path, font: Path, latin_font: Path | None = 
         if gap:
             pdf.ln(gap)
 
-    line(TITLE, title_size, 2)
+    line(w.title, title_size, 2)
     for k, v in profile_lines(report):
         line(f"{k}：{v}")
-    line("文件范围 Documents：", gap=0)
+    line(f"{w.documents}：", gap=0)
     for doc_line in document_lines(report):
         line(f"· {doc_line}")
     pdf.ln(2)
-    line(AUTHORITY, gap=2)
+    line(w.authority_note, gap=2)
     if report.message:
         line(report.message, item_size, 2)
     infos = {d.doc_id: d for d in report.documents}

@@ -15,11 +15,13 @@ from pathlib import Path
 
 import gradio as gr
 
-from rag.clause_kinds import REPORTED, load_report_lexicon
+from rag.clause_kinds import REPORTED
 from rag.config import Settings
 from rag.index import CorpusIndex
-from rag.report import FORMATS, QUERY_KEYS, ProfileError, build_report, profile_from_query, resolve_profile
+from rag.report import FORMATS, build_report
 from rag.report_export import ExportError, to_markdown, write_report
+from rag.report_lexicon import load_report_lexicon
+from rag.report_profile import QUERY_KEYS, ProfileError, profile_from_query, resolve_profile
 
 ANY = ""
 REPORT_DIR = Path(tempfile.gettempdir()) / "rag-reports"  # one folder per profile and day: bounded

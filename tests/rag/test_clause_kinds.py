@@ -7,8 +7,9 @@ import json
 import pytest
 
 from eval.clause_kinds import DATASET, load_labels, score
-from rag.clause_kinds import KINDS, classify, is_obligation, is_support, load_report_lexicon
+from rag.clause_kinds import KINDS, classify, is_obligation, is_support
 from rag.report import corpus
+from rag.report_lexicon import load_report_lexicon
 
 MIN_LABELLED = 60
 MIN_HELDOUT = 20

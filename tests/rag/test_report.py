@@ -1,5 +1,5 @@
-"""The enterprise report on the real documents: profile names, scope and status, items, the four
-formats (DOCX and PDF opened with python-docx and pypdf), timing and the CLI's bad input."""
+"""The enterprise report on the real documents: scope and status, items, the four formats (DOCX and
+PDF opened with python-docx and pypdf), timing and the CLI's bad input (profiles: test_report_profile.py)."""
 
 from __future__ import annotations
 
@@ -14,17 +14,9 @@ from pathlib import Path
 import pytest
 
 from rag.config import PROJECT_ROOT
-from rag.report import (
-    Profile,
-    ProfileError,
-    amount_of,
-    build_report,
-    conditions_of,
-    corpus,
-    profile_from_query,
-    resolve_profile,
-)
+from rag.report import amount_of, build_report, conditions_of, corpus
 from rag.report_export import ExportError, write_report
+from rag.report_profile import resolve_profile
 from rag.text import match_key, normalize
 
 REPORT_SECONDS = 2.0  # the issue's target: a report (and each of its downloads) without the model
@@ -50,51 +42,6 @@ def report_for(documents, clauses, region, kind="", sector="", needs=(), drafts=
     return build_report(
         documents, clauses, resolve_profile(list(documents.values()), region, kind, sector, needs, drafts)
     )
-
-
-# ---------------------------------------------------------------------- profile
-@pytest.mark.parametrize(
-    ("typed", "region"),
-    [
-        ("源城区", "河源市源城区"),
-        ("Yuancheng", "河源市源城区"),
-        ("东莞", "东莞市"),
-        ("東莞", "东莞市"),
-        ("DONGGUAN", "东莞市"),
-        ("韶關", "韶关市"),
-        ("广东省", "广东省"),
-        ("Guangdong", "广东省"),
-    ],
-)
-def test_regions_by_catalog_short_traditional_and_english_names(documents, typed, region):
-    assert resolve_profile(list(documents.values()), typed).region == region
-
-
-def test_unknown_values_get_one_line_naming_the_known_ones(documents):
-    docs = list(documents.values())
-    with pytest.raises(ProfileError) as exc:
-        resolve_profile(docs, "深圳")
-    assert "\n" not in str(exc.value) and "东莞市" in str(exc.value) and "河源市源城区" in str(exc.value)
-    with pytest.raises(ProfileError, match="unknown sector 'steel'; known: food"):
-        resolve_profile(docs, "东莞", sector="steel")
-    with pytest.raises(ProfileError, match="unknown enterprise kind 'bank'; known: manufacturer"):
-        resolve_profile(docs, "东莞", kind="bank")
-    with pytest.raises(ProfileError, match="unknown need 'land'"):
-        resolve_profile(docs, "东莞", needs=["land"])
-    with pytest.raises(ProfileError, match="a region is required"):
-        resolve_profile(docs, "  ")
-
-
-def test_kinds_sectors_and_needs_by_key_chinese_or_english_name(documents):
-    p = resolve_profile(list(documents.values()), "东莞", "检验检测认证机构", "Food", ["金融", "tax", "finance"])
-    assert (p.kind, p.sector, p.needs) == ("testing", "food", ("finance", "tax"))
-
-
-def test_a_link_reopens_the_same_profile(documents):
-    from urllib.parse import parse_qs
-
-    p = Profile("东莞市", "construction", "building-materials", ("awards", "funds"), True)
-    assert profile_from_query(list(documents.values()), parse_qs(p.query())) == p
 
 
 # ---------------------------------------------------------------------- scope and status

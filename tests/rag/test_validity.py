@@ -9,8 +9,9 @@ import pytest
 
 from rag.documents import STATUSES, DocumentError, DocumentInfo, load_catalog, save_catalog
 from rag.ingest import export_clauses
+from rag.lexicon import LexiconError
 from rag.retrieval import RetrievalFilters
-from rag.validity import citation_badge, is_draft_citation, status_label, validity_lines
+from rag.validity import citation_badge, is_draft_citation, status_label, validity_lines, validity_wording
 
 
 @pytest.fixture(scope="module")
@@ -88,3 +89,11 @@ def test_badges_and_answer_lines_name_the_validity(catalog):
         ("validity_expired", None),
     ]
     assert status_label(catalog["dongguan-2023-draft"], catalog).endswith("→ 東莞市質量強市方案(2024)")
+
+
+def test_validity_wording_is_data_with_a_clear_error_when_missing(tmp_path):
+    wording = validity_wording()
+    assert set(wording.status_names) == set(STATUSES)  # every catalog status has its words
+    assert "{successor}" in wording.superseded_by_badge
+    with pytest.raises(LexiconError, match="validity.yaml: missing"):
+        validity_wording.__wrapped__(tmp_path / "validity.yaml")
