@@ -17,6 +17,7 @@ from pathlib import Path
 from rag.clause_kinds import REPORTED
 from rag.config import Settings, get_settings
 from rag.documents import DocumentInfo
+from rag.pdf_font import corpus_font
 from rag.report import Report, ReportItem, is_draft, is_expired
 from rag.report_lexicon import load_report_wording
 
@@ -141,7 +142,36 @@ def write_docx(report: Report, path: Path) -> None:
 
 
 # ---------------------------------------------------------------------- PDF
-def write_pdf(report: Report, path: Path, font: Path, latin_font: Path | None = None) -> None:
+PdfLine = tuple[str | None, float, float]  # (text or None for a gap only, font size, gap after in mm)
+
+
+def pdf_lines(report: Report) -> list[PdfLine]:
+    """What the PDF prints, in order: the title, the profile, the documents, the note, then each
+    section's items with their fields."""
+    w = load_report_wording()
+    title_size, section_size, item_size = PDF_HEADING_SIZES
+    out: list[PdfLine] = [(w.title, title_size, 2)]
+    out += [(f"{k}：{v}", PDF_BODY_SIZE, 0) for k, v in profile_lines(report)]
+    out.append((f"{w.documents}：", PDF_BODY_SIZE, 0))
+    out += [(f"· {doc_line}", PDF_BODY_SIZE, 0) for doc_line in document_lines(report)]
+    out += [(None, 0, 2), (w.authority_note, PDF_BODY_SIZE, 2)]
+    if report.message:
+        out.append((report.message, item_size, 2))
+    infos = {d.doc_id: d for d in report.documents}
+    for title, items in sections(report):
+        out.append((f"{title}（{len(items)}）", section_size, 1))
+        for n, item in enumerate(items, 1):
+            out.append((f"{n}. {item.label}", item_size, 0))
+            out += [(f"{k}：{v}", PDF_BODY_SIZE, 0) for k, v in item_fields(item, infos.get(item.doc_id))]
+            out.append((None, 0, 2))
+    return out
+
+
+def write_pdf(
+    report: Report, path: Path, font: Path, latin_font: Path | None = None, corpus_dir: Path | None = None
+) -> None:
+    """The report as a PDF with `font` embedded (subset); with `corpus_dir`, the font is first cut
+    down once to the characters of the corpus (`rag.pdf_font`), which makes every PDF faster."""
     if not font.is_file():
         raise ExportError(
             f"PDF needs a CJK font: {font} is missing (`make browser` installs fonts-droid-fallback, "
@@ -149,41 +179,21 @@ def write_pdf(report: Report, path: Path, font: Path, latin_font: Path | None = 
         )
     from fpdf import FPDF
 
+    lines = pdf_lines(report)
     pdf = FPDF()
     pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_font(PDF_FONT_NAME, fname=str(font))
+    pdf.add_font(PDF_FONT_NAME, fname=str(corpus_font(font, "".join(t or "" for t, _, _ in lines), corpus_dir)))
     if latin_font is not None and latin_font.is_file():  # Droid Sans Fallback has CJK glyphs only
         pdf.add_font(PDF_LATIN_FONT_NAME, fname=str(latin_font))
         pdf.set_fallback_fonts([PDF_LATIN_FONT_NAME])
-    w = load_report_wording()
-    pdf.set_title(w.title)
+    pdf.set_title(load_report_wording().title)
     pdf.add_page()
-    title_size, section_size, item_size = PDF_HEADING_SIZES
-
-    def line(text: str, size: float = PDF_BODY_SIZE, gap: float = 0) -> None:
-        pdf.set_font(PDF_FONT_NAME, size=size)
-        pdf.multi_cell(0, PDF_LINE * size / PDF_BODY_SIZE, text, new_x="LMARGIN", new_y="NEXT")
+    for text, size, gap in lines:
+        if text is not None:
+            pdf.set_font(PDF_FONT_NAME, size=size)
+            pdf.multi_cell(0, PDF_LINE * size / PDF_BODY_SIZE, text, new_x="LMARGIN", new_y="NEXT")
         if gap:
             pdf.ln(gap)
-
-    line(w.title, title_size, 2)
-    for k, v in profile_lines(report):
-        line(f"{k}：{v}")
-    line(f"{w.documents}：", gap=0)
-    for doc_line in document_lines(report):
-        line(f"· {doc_line}")
-    pdf.ln(2)
-    line(w.authority_note, gap=2)
-    if report.message:
-        line(report.message, item_size, 2)
-    infos = {d.doc_id: d for d in report.documents}
-    for title, items in sections(report):
-        line(f"{title}（{len(items)}）", section_size, 1)
-        for n, item in enumerate(items, 1):
-            line(f"{n}. {item.label}", item_size)
-            for k, v in item_fields(item, infos.get(item.doc_id)):
-                line(f"{k}：{v}")
-            pdf.ln(2)
     pdf.output(str(path))
 
 
@@ -201,7 +211,7 @@ def write_report(report: Report, fmt: str, out: Path, settings: Settings | None 
         elif fmt == "docx":
             write_docx(report, tmp)
         elif fmt == "pdf":
-            write_pdf(report, tmp, settings.report_font, settings.report_latin_font)
+            write_pdf(report, tmp, settings.report_font, settings.report_latin_font, settings.data_dir)
         else:
             raise ExportError(f"unknown format {fmt!r}; known: json, md, docx, pdf")
         os.replace(tmp, out)
