@@ -21,6 +21,9 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
+import cn2an
+
+from rag.clause_rules import load_clause_rules, parse_responsible
 from rag.documents import Document, DocumentInfo
 from rag.tags import tag_clause
 from rag.text import normalize
@@ -29,41 +32,12 @@ CHUNKER_VERSION = (
     "clauses-2"  # 2: policy-finder tags  # bump when parsing or splitting changes (index manifest records it)
 )
 
-CN_DIGITS = {"零": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-NUMBERING = {
-    "cn": re.compile(r"^([一二三四五六七八九十]{1,3})、"),
-    "paren": re.compile(r"^[（(]([一二三四五六七八九十]{1,3})[）)]"),
-    "arabic": re.compile(r"^(\d{1,2})(?:[.．、](?!\d))"),
-}
-BULLET = re.compile(r"^——")
 HEADING_ONLY_MAX = 40  # a numbered line this short, with no sentence after its title, is a heading
 PAGE_BREAK_MIN_LINE = 40  # a cut-off line is at least this long (titles are shorter)
 PREAMBLE_PARAGRAPH_MIN = 60  # a preamble line this long is a paragraph, not a title or a contact line
+TITLE_MAX = 80  # a title line is shorter than this
 CLOSING = tuple("。！？；：”’」』）)》…!?;:")
 SENTENCE_END = re.compile(r"(?<=[。！？；!?;])")
-TITLE_WORDS = re.compile(r"印发|印發|方案|计划|計劃|意见|意見|纲要|綱要|解读|解讀|通知")
-RESPONSIBLE_TAIL = re.compile(r"[（(]([^（()）]{2,300})[）)][。.]?\s*$")
-UNIT_WORDS = re.compile(r"局|厅|廳|委|办|辦|会|會|单位|單位|部门|部門|海关|海關|政府|小组|小組|分局|中心|院")
-RESPONSIBLE_PREFIX = re.compile(r"^(责任单位|責任單位)\s*[:：]\s*")
-RESPONSIBLE_SUFFIX = re.compile(r"(等单位|等單位)?(按照|按)?(职责分工|職責分工)?(负责|負責|参与|參與)$")
-LEAD_WORD = re.compile(r"牵头|牽頭")
-UNIT_SPLIT = re.compile(r"[、，,；;]")
-# a unit written without its level ("商务厅" after "省农业厅") inherits the first unit's level
-LEVEL_PREFIXES = ("省", "市", "区", "區", "县", "縣")
-PLACE_PREFIXES = (
-    *LEVEL_PREFIXES,
-    "广东",
-    "廣東",
-    "东莞",
-    "東莞",
-    "深圳",
-    "珠海",
-    "韶关",
-    "河源",
-    "国家",
-    "國家",
-    "中国",
-)
 
 
 @dataclass
@@ -104,7 +78,7 @@ class Clause:
             text = text[len(head) :].lstrip("。.:：， \n")
         if self.responsible:
             lines = text.rstrip().rsplit("\n", 1)
-            lines[-1] = RESPONSIBLE_TAIL.sub("", lines[-1])
+            lines[-1] = load_clause_rules().responsible_tail.sub("", lines[-1])
             text = "\n".join(lines).strip()
         return text or self.text
 
@@ -139,15 +113,12 @@ class Chunk:
 
 
 def cn_to_int(numeral: str) -> int:
-    """Chinese numerals up to 99: 三 → 3, 十 → 10, 十四 → 14, 二十一 → 21, 三十 → 30."""
-    if "十" not in numeral:
-        return CN_DIGITS[numeral]
-    tens, _, ones = numeral.partition("十")
-    return (CN_DIGITS[tens] if tens else 1) * 10 + (CN_DIGITS[ones] if ones else 0)
+    """Chinese numerals: 三 → 3, 十 → 10, 十四 → 14, 二十一 → 21, 三十 → 30 (cn2an, strict mode)."""
+    return int(cn2an.cn2an(numeral, "strict"))
 
 
 def _numbering(line: str) -> tuple[str, int, str] | None:
-    for style, pattern in NUMBERING.items():
+    for style, pattern in load_clause_rules().numbering.items():
         m = pattern.match(line)
         if m:
             value = int(m.group(1)) if style == "arabic" else cn_to_int(m.group(1))
@@ -163,36 +134,6 @@ def _heading(body: str) -> tuple[str, bool]:
     if len(first) > HEADING_ONLY_MAX:
         return "", False
     return first.strip(), not rest.strip()
-
-
-def parse_responsible(text: str) -> tuple[list[str], str]:
-    """Departments and lead unit from a clause's trailing parenthesis, e.g. "(省质监局牵头,省农业厅…参与)"."""
-    last_line = text.rstrip().rsplit("\n", 1)[-1]
-    m = RESPONSIBLE_TAIL.search(last_line)
-    if not m or not UNIT_WORDS.search(m.group(1)):
-        return [], ""
-    inner = RESPONSIBLE_PREFIX.sub("", m.group(1).strip())
-    lead = ""
-    parts = LEAD_WORD.split(inner, maxsplit=1)
-    if len(parts) == 2:
-        lead_part, rest = parts
-        leads = [u.strip() for u in UNIT_SPLIT.split(lead_part) if u.strip()]
-        lead = "、".join(leads)
-        raw_units = leads + [u for u in UNIT_SPLIT.split(rest)]
-    else:
-        raw_units = UNIT_SPLIT.split(inner)
-    units: list[str] = []
-    for raw in raw_units:
-        unit = RESPONSIBLE_SUFFIX.sub("", raw.strip()).strip()
-        unit = re.sub(r"(等单位|等單位|等部门|等部門)$", "", unit).strip()
-        if unit and unit not in units:
-            units.append(unit)
-    if units and units[0].startswith(LEVEL_PREFIXES):
-        level = units[0][0]
-        units = [u if u.startswith(PLACE_PREFIXES) or "单位" in u or "單位" in u else level + u for u in units]
-        if lead and not lead.startswith(PLACE_PREFIXES):
-            lead = level + lead
-    return units, lead
 
 
 class _Builder:
@@ -273,10 +214,7 @@ class _Builder:
 
     def _starts_preamble_block(self, line: str) -> bool:
         """Preamble blocks: a title line, or a second long paragraph, starts a new one."""
-        is_title = bool(TITLE_WORDS.search(line)) and "。" not in line and len(line) < 80
-        prev_title = (
-            bool(TITLE_WORDS.search(self.prev_line)) and "。" not in self.prev_line and len(self.prev_line) < 80
-        )
+        is_title, prev_title = _is_title(line), _is_title(self.prev_line)
         long_para = len(line) >= PREAMBLE_PARAGRAPH_MIN
         return (is_title and not prev_title) or (long_para and self.preamble_has_paragraph)
 
@@ -288,43 +226,51 @@ class _Builder:
             self.clauses
             and len(self.prev_line) >= PAGE_BREAK_MIN_LINE
             and not self.prev_line.endswith(CLOSING)
-            and not TITLE_WORDS.search(self.prev_line)
+            and not load_clause_rules().title_words.search(self.prev_line)
             and not _numbering(line)
-            and not BULLET.match(line)
+            and not load_clause_rules().bullet.match(line)
         )
         if broken:
             self.continuation(line)
         elif (num := _numbering(line)) is not None:
             self.numbered(line, *num)
-        elif BULLET.match(line):
+        elif load_clause_rules().bullet.match(line):
             self.bullet(line)
         else:
             self.paragraph(line)
         self.prev_line = line
 
     def finish(self) -> list[Clause]:
-        short = self.info.display_title
         by_id = {c.clause_id: c for c in self.clauses}
         for c in self.clauses:
             c.responsible, c.lead = parse_responsible(c.text)
             c.tags = tag_clause(c.text, c.responsible)
-            if c.kind == "preamble":
-                c.label = f"{short} 前言{c.clause_id.rsplit('pre', 1)[1]}"
-                continue
-            numbers = []
-            pid = c.clause_id.rsplit(".", 1)[0] if "." in c.clause_id else ""
-            while pid in by_id:
-                numbers.append(by_id[pid].number)
-                pid = pid.rsplit(".", 1)[0] if "." in pid else ""
-            prefix = "".join(reversed(numbers))
-            if c.kind == "bullet":
-                c.label = f"{short} {prefix}——{c.heading}"
-            elif c.kind == "paragraph":
-                # p1 is the second paragraph: the first is the parent's own body
-                c.label = f"{short} {prefix} 第{int(c.clause_id.rsplit('.p', 1)[1]) + 1}段"
-            else:
-                c.label = f"{short} {prefix}{c.number}{c.heading}"
+            c.label = _label(c, by_id, self.info.display_title)
         return self.clauses
+
+
+def _label(c: Clause, by_id: dict[str, Clause], short: str) -> str:
+    """The human-readable position: document title + the numbering of the clause and its parents."""
+    rules = load_clause_rules()
+    if c.kind == "preamble":
+        return rules.preamble_label.format(short=short, n=c.clause_id.rsplit("pre", 1)[1])
+    numbers = []
+    parent = by_id.get(c.parent_id)
+    while parent is not None:
+        numbers.append(parent.number)
+        parent = by_id.get(parent.parent_id)
+    prefix = "".join(reversed(numbers))
+    if c.kind == "bullet":
+        return f"{short} {prefix}——{c.heading}"
+    if c.kind == "paragraph":
+        # p1 is the second paragraph: the first is the parent's own body
+        return rules.paragraph_label.format(short=short, prefix=prefix, n=int(c.clause_id.rsplit(".p", 1)[1]) + 1)
+    return f"{short} {prefix}{c.number}{c.heading}"
+
+
+def _is_title(line: str) -> bool:
+    """A short line naming a document or notice (印发…方案), with no full stop."""
+    return bool(load_clause_rules().title_words.search(line)) and "。" not in line and len(line) < TITLE_MAX
 
 
 def parse_document(doc: Document) -> list[Clause]:

@@ -66,17 +66,22 @@ class Lexicon:
         return kind
 
 
-def _compile(pattern: str | list[str], where: str) -> re.Pattern:
+def compile_pattern(pattern: str | list[str], where: str, flags: int = re.IGNORECASE) -> re.Pattern:
+    """A YAML pattern (a string, or a list joined with |) compiled; `where` names it in the error."""
     text = "|".join(pattern) if isinstance(pattern, list) else str(pattern)
     try:
-        return re.compile(text, re.IGNORECASE)
+        return re.compile(text, flags)
     except re.error as exc:
         raise LexiconError(f"{where}: bad pattern ({exc})") from None
 
 
-def _read(path: Path) -> dict:
+_compile = compile_pattern
+
+
+def read_lexicon_file(path: Path) -> dict:
+    """One vocabulary file as a mapping, or a `LexiconError` that names the file and the problem."""
     if not path.is_file():
-        raise LexiconError(f"{path}: missing (the question-analysis vocabulary; restore it from git)")
+        raise LexiconError(f"{path}: missing (vocabulary the code reads; restore it from git)")
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -84,6 +89,9 @@ def _read(path: Path) -> dict:
     if not isinstance(data, dict):
         raise LexiconError(f"{path}: expected a mapping at the top level")
     return data
+
+
+_read = read_lexicon_file
 
 
 @cache

@@ -12,31 +12,38 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cache
 
+from rag.lexicon import LEXICON_DIR, LexiconError, compile_pattern, read_lexicon_file
 from rag.text import script_of
 
 CONTROL_TOKENS = re.compile(
     r"<\|[^|>]{1,40}\|>\s*(?:system|user|assistant)?|\[/?INST\]|<</?SYS>>|</?s>|</?(?:system|assistant|user)>", re.I
 )
-ROLE_PREFIX = re.compile(r"(?im)^\s*(?:system|assistant|系统|系統|助手)\s*[:：]")
-INJECTION = re.compile(
-    r"(忽略|无视|無視|忘记|忘記|不要遵守|跳过)(以上|之前|前面|上述|所有|全部)?的?(指令|指示|规则|規則|设定|要求|提示)"
-    r"|ignore (?:all |the )?(?:previous|above|prior) (?:instructions|rules|prompts?)"
-    r"|disregard (?:all |the )?(?:previous|above) |you are now |act as |pretend to be "
-    r"|你现在是|你現在是|扮演|假装你是|假裝你是"
-    r"|(?:显示|告诉我|输出|打印|重复)(?:你的)?(?:系统)?提示(?:词)?|system prompt",
-    re.IGNORECASE,
-)
-QUESTION_MARKER = re.compile(
-    r"什么|多少|哪|吗|如何|怎么|怎样|是否|有没有|谁|几|呢|\b(?:what|which|how|who|when|where|why|is|are|does|do)\b",
-    re.IGNORECASE,
-)
 SEGMENT = re.compile(r"[，。！？；,!?;\n]+|\.\s")
-GREETING = re.compile(
-    r"^(你好|您好|嗨|哈喽|早上好|下午好|晚上好|谢谢|謝謝|多谢|再见|再見|你是谁|你是誰|你能做什么|你会什么|"
-    r"hi|hello|hey|thanks|thank you|bye|who are you|what can you do)[\s!！。.?？~～,，]*$",
-    re.IGNORECASE,
-)
+QUESTIONS_FILE = LEXICON_DIR / "questions.yaml"
+
+
+@dataclass(frozen=True)
+class MessageRules:
+    """The patterns of `data/lexicon/questions.yaml`."""
+
+    role_prefix: re.Pattern
+    injection: re.Pattern
+    question_marker: re.Pattern
+    greeting: re.Pattern
+
+
+@cache
+def load_message_rules() -> MessageRules:
+    raw = read_lexicon_file(QUESTIONS_FILE)
+    where = str(QUESTIONS_FILE)
+    try:
+        return MessageRules(
+            **{name: compile_pattern(raw[name], f"{where}: {name}") for name in MessageRules.__annotations__}
+        )
+    except KeyError as exc:
+        raise LexiconError(f"{where}: missing entry {exc}") from None
 
 
 @dataclass(frozen=True)
@@ -57,13 +64,14 @@ def check_question(raw: str, max_chars: int) -> QuestionCheck:
     if length > max_chars:
         return QuestionCheck("too_long", text[:max_chars], script_of(text[:max_chars]), length=length)
     language = script_of(text)
-    if GREETING.match(text):
+    rules = load_message_rules()
+    if rules.greeting.match(text):
         return QuestionCheck("greeting", text, language)
-    injection = bool(CONTROL_TOKENS.search(text) or ROLE_PREFIX.search(text) or INJECTION.search(text))
-    cleaned = ROLE_PREFIX.sub(" ", CONTROL_TOKENS.sub("。", text))
+    injection = bool(CONTROL_TOKENS.search(text) or rules.role_prefix.search(text) or rules.injection.search(text))
+    cleaned = rules.role_prefix.sub(" ", CONTROL_TOKENS.sub("。", text))
     # drop every sentence segment that carries an instruction to the model; keep the real question
-    segments = [seg for seg in SEGMENT.split(cleaned) if seg.strip() and not INJECTION.search(seg)]
-    asking = [seg for seg in segments if QUESTION_MARKER.search(seg)]
+    segments = [seg for seg in SEGMENT.split(cleaned) if seg.strip() and not rules.injection.search(seg)]
+    asking = [seg for seg in segments if rules.question_marker.search(seg)]
     segments = asking or segments  # after an injection, its payload ("写一首诗") is not the question
     cleaned = "，".join(seg.strip() for seg in segments) if injection else cleaned
     cleaned = re.sub(r"\s+", " ", cleaned).strip(" ，,。.;；:")

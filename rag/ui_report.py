@@ -22,15 +22,11 @@ from rag.report import FORMATS, build_report
 from rag.report_export import ExportError, to_markdown, write_report
 from rag.report_lexicon import load_report_lexicon
 from rag.report_profile import QUERY_KEYS, ProfileError, profile_from_query, resolve_profile
+from rag.ui_text import load_ui_text
 
 ANY = ""
 REPORT_DIR = Path(tempfile.gettempdir()) / "rag-reports"  # one folder per profile and day: bounded
 DOWNLOAD_LABELS = {"json": "⬇ JSON", "md": "⬇ Markdown", "docx": "⬇ Word (DOCX)", "pdf": "⬇ PDF"}
-INTRO = (
-    "### 📋 企业适用政策报告\n"
-    "选择地区和企业情况，列出适用的**支持措施**与**义务责任**：每条附一句原文摘要、适用对象、金额、"
-    "责任部门、出处和文件状态，可下载为 Word / PDF 带去开会。范围：本地区文件 + 广东省级文件。"
-)
 
 
 class ReportPage:
@@ -39,6 +35,7 @@ class ReportPage:
     def __init__(self, index: CorpusIndex, settings: Settings) -> None:
         self.index = index
         self.settings = settings
+        self.text = load_ui_text()
         self.documents = list(index.documents.values())
         self.regions = sorted({d.region for d in self.documents})
 
@@ -57,16 +54,12 @@ class ReportPage:
             paths = [write_report(report, fmt, folder / f"{stem}.{fmt}", self.settings) for fmt in FORMATS]
         except (ExportError, OSError) as exc:
             print(f"report export failed: {exc}", file=sys.stderr)
-            return (f"⚠️ 报告文件生成失败：{exc}", "", *empty)
+            return (self.text.report.export_failed.format(error=exc), "", *empty)
         except Exception as exc:  # never a traceback in the page
             print(f"report failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-            return ("⚠️ 抱歉，生成报告时出错了，请稍后再试。", "", *empty)
+            return (self.text.report.failed, "", *empty)
         counts = {k: sum(1 for i in report.items if i.kind == k) for k in REPORTED}
-        note = (
-            f"支持措施 {counts['support']} 条，义务与责任 {counts['obligation']} 条，"
-            f"来自 {len(report.documents)} 份文件。"
-            f" [🔗 此画像的链接（可收藏、转发）](?{profile.query()})"
-        )
+        note = self.text.report.counts.format(**counts, documents=len(report.documents), query=profile.query())
         if report.message:
             note = f"⚠️ {report.message}"
         downloads = [
@@ -85,7 +78,13 @@ class ReportPage:
             profile = profile_from_query(self.documents, params)
         except ProfileError as exc:
             unchanged = [gr.update() for _ in range(5 + len(FORMATS))]
-            return (gr.Tabs(selected="finder"), *unchanged[:5], f"⚠️ 链接中的画像无效：{exc}", "", *unchanged[5:])
+            return (
+                gr.Tabs(selected="finder"),
+                *unchanged[:5],
+                self.text.report.bad_link.format(error=exc),
+                "",
+                *unchanged[5:],
+            )
         form = (profile.region, profile.kind, profile.sector, list(profile.needs), profile.include_drafts)
         return (gr.Tabs(selected="finder"), *form, *self.generate(*form))
 
@@ -107,17 +106,20 @@ def build_report_section(demo: gr.Blocks, tabs: gr.Tabs, index: CorpusIndex, set
     page = ReportPage(index, settings)
     lex = load_report_lexicon()
     with gr.Group(elem_id="report-section"):
-        gr.Markdown(INTRO)
+        gr.Markdown(page.text.report.intro)
         with gr.Row():
             region = gr.Dropdown(page.regions, value=page.regions[0], label="地区", elem_id="report-region")
             kind = gr.Dropdown(
-                [("全部", ANY), *[(c.zh, c.key) for c in lex.enterprise_kinds]],
+                [(page.text.all, ANY), *[(c.zh, c.key) for c in lex.enterprise_kinds]],
                 value=ANY,
                 label="企业类型",
                 elem_id="report-kind",
             )
             sector = gr.Dropdown(
-                [("全部", ANY), *[(c.zh, c.key) for c in lex.sectors]], value=ANY, label="行业", elem_id="report-sector"
+                [(page.text.all, ANY), *[(c.zh, c.key) for c in lex.sectors]],
+                value=ANY,
+                label="行业",
+                elem_id="report-sector",
             )
             needs = gr.Dropdown(
                 [(c.zh, c.key) for c in lex.needs],

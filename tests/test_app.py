@@ -96,10 +96,20 @@ def test_chat_streams_a_cited_answer_and_toggles_script(browser, server, output_
 
 @pytest.mark.browser
 def test_declined_question_looks_different(browser, server, output_dir):
+    from playwright.sync_api import expect
+
     page = open_page(browser, server["url"], 1280, 800)
     page.fill("#question-box textarea", "深圳市质量强市的奖补标准是多少？")
     page.click("#send-btn")
     page.wait_for_selector("text=文件中未找到依据", timeout=60_000)
+    # what the screenshot is about: a bold heading, then the reason as a quote naming the place
+    # asked about and the places the documents cover; no citation cards
+    expect(page.locator("strong", has_text="文件中未找到依据")).to_be_visible()
+    reason = page.locator("blockquote", has_text="深圳")
+    expect(reason).to_be_visible()
+    expect(reason).to_be_in_viewport()
+    assert "东莞市" in reason.inner_text()
+    assert page.get_by_text("[1]").count() == 0
     page.screenshot(path=str(output_dir / "05-declined-1280.png"), full_page=True)
 
 
@@ -136,11 +146,20 @@ def test_policy_finder_and_document_browser(browser, server, output_dir):
 
 @pytest.mark.browser
 def test_phone_layout(browser, server, output_dir):
+    from playwright.sync_api import expect
+
     page = open_page(browser, server["url"], 390, 844)
     page.screenshot(path=str(output_dir / "09-start-phone.png"), full_page=True)
     page.fill("#question-box textarea", "東莞2025年食品抽檢合格率目標是多少？")
     page.click("#send-btn")
     page.wait_for_selector("text=[1]", timeout=120_000)
+    # what the screenshot is about: the answer states the target figure, its citation card is
+    # there, and on a phone the settings column stacks below the chat instead of beside it
+    expect(page.locator("text=98.5% >> visible=true").first).to_be_in_viewport(timeout=30_000)
+    expect(page.get_by_text("[1] 東莞市質量強市方案(2024)").first).to_be_visible(timeout=30_000)
+    chat_box = page.locator("#question-box").bounding_box()
+    settings_box = page.locator("#script-toggle").bounding_box()
+    assert settings_box["y"] > chat_box["y"] + chat_box["height"]
     page.screenshot(path=str(output_dir / "10-answer-phone.png"), full_page=True)
 
 

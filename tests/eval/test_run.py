@@ -103,6 +103,7 @@ def test_run_writes_every_report_file_in_dataset_order(retrieval_run):
     assert (out / "report.png").stat().st_size > 5000
 
 
+@pytest.mark.model  # embeds / loads the real models
 def test_a_foreign_dataset_runs_unchanged_and_resumes(tmp_path):
     data = tmp_path / "theirs.jsonl"
     rows = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.clauses import Clause, cn_to_int, parse_document, parse_responsible, split_clause
+from rag.clauses import Clause, cn_to_int, parse_document, split_clause
 from rag.documents import Document, DocumentInfo, load_documents
 from rag.text import match_key
 
@@ -102,12 +102,6 @@ def test_paragraphs_under_a_heading_only_section_are_their_own_clauses(parsed):
 
 def test_chinese_numerals():
     assert [cn_to_int(n) for n in ["三", "十", "十四", "二十一", "三十", "三十六"]] == [3, 10, 14, 21, 30, 36]
-
-
-def test_responsible_parsing_variants():
-    assert parse_responsible("……。(責任單位:市工業和信息化局、市科技局)") == (["市工業和信息化局", "市科技局"], "")
-    assert parse_responsible("……（区市场监管局负责）") == (["区市场监管局"], "")
-    assert parse_responsible("质量控制(QC)小组评选。") == ([], "")
 
 
 def test_long_clause_is_split_at_sentences_and_keeps_its_id():

@@ -95,6 +95,7 @@ def test_docx_and_pdf_made_here_are_read_and_parsed(tmp_path, maker):
     assert clauses[3].responsible == ["市市场监管局"]
 
 
+@pytest.mark.model  # embeds / loads the real models
 def test_add_a_docx_infers_its_entry_and_rebuilds_the_index(corpus_copy, tmp_path):
     path = make_docx(tmp_path / "zhuhai-quality.docx", NEW_PLAN)
     result = run_ingest(corpus_copy, "--add", str(path))

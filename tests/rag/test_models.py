@@ -95,6 +95,7 @@ def _check(models_dir) -> subprocess.CompletedProcess:
     )
 
 
+@pytest.mark.model  # embeds / loads the real models
 def test_check_passes_on_the_real_models_and_prints_both_hashes(settings):
     out = _check(settings.models_dir)
     assert out.returncode == 0, out.stderr
