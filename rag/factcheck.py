@@ -1,0 +1,188 @@
+"""Checks on what the model wrote, each a small predicate over the answer text.
+
+`ground_answer` removes every sentence stating a number, percentage, date or quoted name that
+neither its cited clause, that clause's parent headings, nor its document's title contains, or
+whose figure the cited clause gives for something else; the other checks say whether an answer is
+a refusal, a loop, says nothing new, misses the asked-for kind of fact, or answers another topic.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from rag.excerpts import CITATION, Block, answer_states, bigrams, name_tokens, states
+from rag.lexicon import load_lexicon
+from rag.text import match_key, normalize, split_sentences, tokens
+
+FACT_PATTERNS = [
+    # numbers with their unit; not digits glued to Latin letters ("PM2.5", "5G", "3D")
+    re.compile(
+        r"(?<![A-Za-z\d.])\d+(?:\.\d+)?(?![A-Za-z\d])\s*(?:%|％|万|亿|元|家|项|个|名|件|条|类|种|倍|年|月|日|号)?"
+    ),
+    re.compile(r"“([^”]{2,30})”"),  # quoted names
+    re.compile(r"《([^》]{2,40})》"),  # titles
+]
+SEGMENT_BREAK = re.compile(r"[，,；;。！？!?\n]")  # a figure and what it measures stand in one segment
+MISREAD_MIN_OVERLAP = 3  # character pairs a passage must share with the sentence to judge its figure
+DATE_UNITS = {"", "年", "月", "日", "号"}  # "2025年" is supported by a bare "2025"
+THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")  # the comma of "10,000"
+REFUSAL = re.compile(
+    r"没有相关规定|沒有相關規定|未作规定|没有提及|未提及|无法回答|无法确定|不知道|"
+    r"no relevant|not (?:mentioned|specified|provided)|cannot answer|can't answer|do not (?:contain|mention)",
+    re.IGNORECASE,
+)
+NON_ANSWER = re.compile(
+    r"^(?:是的|有的|有|对|是|yes)?[，,\s]*(?:文件|条款|方案)?中?(?:有|存在|提到了?)相关的?(?:规定|内容|要求)[。.!！]?$"
+    r"|^(?:yes|no)?[,.\s]*there (?:is|are) (?:a )?relevant (?:provisions?|rules?)[.!]?$",
+    re.IGNORECASE,
+)
+MIN_ANSWER_CHARS = 2  # an answer with fewer letters, digits or hanzi than this says nothing
+MIN_NEW_BIGRAMS = 3  # an answer must add at least this many character pairs the question does not contain
+MIN_NEW_WORDS = 2  # … or, in English, this many words (or numbers, or Chinese terms) the question does not contain
+ENGLISH_FILLER = set(
+    "the a an of to in on at for and or is are was were be been by with as it its this that these those there "
+    "has have had do does did can could may might will would should several some many various such which what "
+    "how who whom whose when where why according plan plans document documents clause clauses provides says".split()
+)
+REPEAT_RUN = 16  # characters of a run that, repeated REPEAT_MAX times, marks a looping answer
+REPEAT_MAX = 3
+TOPIC_TERMS = 3  # an answer must mention one of the question's this-many rarest clause words
+TOPIC_MIN_IDF_SHARE = 0.25  # … that are rarer than this share of the rarest (not 质量, 企业, 建设)
+OFF_TOPIC_MIN_HANZI = 20  # shorter answers are terse statements of the fact, not judged for topic
+
+
+def facts_of(sentence: str) -> list[str]:
+    """Numbers (with their unit), quoted names and titles a sentence states."""
+    found: list[str] = []
+    plain = THOUSANDS.sub("", CITATION.sub("", sentence))  # "10,000" is the number 10000
+    for pattern in FACT_PATTERNS:
+        for m in pattern.finditer(plain):
+            fact = (m.group(1) if m.groups() else m.group(0)).strip()
+            if fact:
+                found.append(fact)
+    return found
+
+
+def supported(fact: str, texts: list[str]) -> bool:
+    """The fact stands in one of the texts; a number with a unit needs that unit there too
+    ("94%" is not supported by "指数达到94"), except dates ("2025年" is supported by "2025")."""
+    key = match_key(fact)
+    keys = [match_key(t) for t in texts]
+    digits = re.match(r"\d+(?:\.\d+)?", key)
+    if not digits:
+        return any(key in k for k in keys)
+    number, unit = digits.group(0), key[digits.end() :]
+    wanted = re.escape(number) + ("" if unit in DATE_UNITS else re.escape(unit))
+    return any(re.search(rf"(?<![\d.]){wanted}(?![\d.])", k) for k in keys)
+
+
+def _segments(text: str) -> list[str]:
+    return [seg for seg in SEGMENT_BREAK.split(match_key(text)) if seg]
+
+
+def _misread(fact: str, sentence: str, texts: list[str]) -> bool:
+    """The clause passage that reads most like the sentence states another figure of the same
+    kind: "食品抽检合格率达到98%" where the clause says 食品…98.5% (and 98% only for 农产品)."""
+    m = re.match(r"(\d+(?:\.\d+)?)(.*)", match_key(fact))
+    if not m or m.group(2) in DATE_UNITS - {""}:
+        return False
+    number, unit = m.groups()
+    own = next((seg for seg in _segments(CITATION.sub("", sentence)) if number in seg), "")
+    grams = bigrams(re.sub(r"[\d.%]+", "", own))
+    if not grams:
+        return False
+    segments = [seg for t in texts for seg in _segments(t)]
+    overlaps = [len(grams & bigrams(seg)) for seg in segments]
+    top = max(overlaps, default=0)
+    if top < MISREAD_MIN_OVERLAP:
+        return False
+    best = [seg for seg, o in zip(segments, overlaps, strict=True) if o == top]
+    same_kind = re.compile(rf"(?<![\d.])\d+(?:\.\d+)?{re.escape(unit)}" if unit else r"(?<![\d.])\d+(?:\.\d+)?")
+    has_fact = re.compile(rf"(?<![\d.]){re.escape(number)}{re.escape(unit)}(?![\d.])")
+    return not any(has_fact.search(seg) for seg in best) and any(same_kind.search(seg) for seg in best)
+
+
+def ground_answer(answer: str, cited: list[Block]) -> tuple[str, int]:
+    """Drop sentences whose facts stand in none of the clauses they cite (or, uncited, in any),
+    or whose figure the cited clause gives for something else (see `_misread`)."""
+    kept, removed = [], 0
+    for sentence in split_sentences(answer) or [answer]:
+        numbers = [int(n) for m in CITATION.finditer(sentence) for n in re.split(r"[,，、]", m.group(1))]
+        texts = [cited[n - 1].support_text for n in numbers if 0 < n <= len(cited)] or [b.support_text for b in cited]
+        if all(supported(f, texts) and not _misread(f, sentence, texts) for f in facts_of(sentence)):
+            kept.append(sentence)
+        else:
+            removed += 1
+    return "".join(kept).strip(), removed
+
+
+def is_degenerate(answer: str) -> bool:
+    """The small model sometimes loops ("Guangdong's plan  Guangdong's plan  Guangdong's plan …"):
+    the same run of characters standing REPEAT_MAX or more times is no answer."""
+    key = match_key(CITATION.sub("", answer))
+    runs = Counter(key[i : i + REPEAT_RUN] for i in range(0, max(len(key) - REPEAT_RUN + 1, 0)))
+    return bool(runs) and max(runs.values()) >= REPEAT_MAX
+
+
+def is_refusal(answer: str) -> bool:
+    return bool(REFUSAL.search(answer))
+
+
+def has_content(answer: str, question: str = "") -> bool:
+    """Says something: a few letters/digits/hanzi, more than a restatement of the question, and
+    more than "有相关规定" (which answers "有奖励吗？" without saying what the plans provide)."""
+    plain = CITATION.sub("", answer)
+    if len(re.sub(r"[\W_]+", "", plain)) < MIN_ANSWER_CHARS or NON_ANSWER.match(plain.strip()):
+        return False
+    if not question:
+        return True
+    if re.search(r"[A-Za-z]{3}", plain):  # English: character pairs are too fine, count new words
+        words = set(re.findall(r"[a-z]+", plain.lower())) - set(re.findall(r"[a-z]+", question.lower()))
+        new = (
+            len(words - ENGLISH_FILLER)
+            + len(re.findall(r"\d+", plain))
+            + len(bigrams("".join(re.findall(r"[\u4e00-\u9fff]+", plain))) - bigrams(question))
+        )
+        return new >= MIN_NEW_WORDS
+    return len(bigrams(plain) - bigrams(question)) >= MIN_NEW_BIGRAMS
+
+
+def topic_terms(query: str, blocks: list[Block], idf: dict[str, float]) -> list[str]:
+    """The question's rarest words that the prompt's clauses also use (首席质量官, 加计扣除): an
+    answer about the question mentions at least one of them. Question words, paraphrase words the
+    clauses never use, and the documents' own names (东莞, 征求意见稿) are not topics."""
+    clause_text = " ".join(normalize(b.text) for b in blocks)
+    lexicon = load_lexicon()
+    skip = name_tokens(blocks) | lexicon.question_words
+    words = [
+        t
+        for t in dict.fromkeys(tokens(query))
+        if len(t) >= 2 and re.search(r"[\u4e00-\u9fff]", t) and t not in skip and not lexicon.interrogative.match(t)
+    ]
+    floor = TOPIC_MIN_IDF_SHARE * max(idf.values(), default=0.0)
+    words = [t for t in words if t in clause_text and idf.get(t, 0.0) >= floor]
+    return sorted(words, key=lambda t: -idf[t])[:TOPIC_TERMS]
+
+
+def off_topic(answer: str, terms: list[str], question: str = "") -> bool:
+    """A Chinese answer that mentions none of the question's topic terms answers something else.
+
+    Not judged: English answers, terse ones ("韶关稳居B级", "源城区：2025年") and ones stating the
+    kind of fact the question asks for — they answer rather than restate the topic."""
+    plain = match_key(CITATION.sub("", answer))
+    if (
+        not terms
+        or re.search(r"[A-Za-z]{3}", plain)
+        or len(re.findall(r"[\u4e00-\u9fff]", plain)) < OFF_TOPIC_MIN_HANZI
+    ):
+        return False
+    if states(plain, answer_states(question)):
+        return False
+    return not any(t in plain for t in terms)
+
+
+def misses_answer_type(question: str, answer: str) -> bool:
+    """The question asks how much / which date / which year, and the answer states no such thing."""
+    plain = normalize(CITATION.sub("", answer))
+    return any(not p.search(plain) for p in answer_states(question))

@@ -1,0 +1,95 @@
+"""Checks on what the model wrote, on hand-made blocks (no model needed)."""
+
+from __future__ import annotations
+
+from rag.factcheck import facts_of, ground_answer, has_content, is_refusal, misses_answer_type, off_topic, topic_terms
+from tests.rag.hand_blocks import B1, B2, DRAFT, FINAL, block
+
+
+def test_grounding_removes_a_sentence_whose_number_is_in_no_cited_clause():
+    answer, removed = ground_answer("正式方案是98.5%以上[1]。意见稿是99%以上[2]。", [B2, B1])
+    assert removed == 1 and answer == "正式方案是98.5%以上[1]。"
+
+
+def test_grounding_accepts_the_parent_year_and_document_facts():
+    assert ground_answer("到2025年食品抽检合格率达到98.5%以上[1]。", [B2]) == (
+        "到2025年食品抽检合格率达到98.5%以上[1]。",
+        0,
+    )
+    assert ground_answer("文号是東府辦〔2024〕3號[1]。", [B2])[1] == 0
+
+
+def test_facts_ignore_names_like_pm25():
+    assert "2.5" not in facts_of("PM2.5年均浓度维持在35微克")
+    assert "35" in " ".join(facts_of("PM2.5年均浓度维持在35微克"))
+    assert facts_of("支持“质量贷”和《东莞方案》") == ["质量贷", "东莞方案"]
+
+
+def test_refusals_empty_answers_and_restatements():
+    assert is_refusal("没有相关规定。") and is_refusal("The clauses do not mention it.")
+    assert not has_content("[1]")
+    assert has_content("0769-23109796[1]")
+    assert not has_content("东莞方案的文号是[1]", question="东莞方案的文号是什么？")
+    assert not has_content("有相关规定[1]。", question="举报质量违法行为有奖励吗？")
+    assert has_content("有，举报可以领取奖励金[1]。", question="举报质量违法行为有奖励吗？")
+
+
+def test_answer_type_check():
+    assert misses_answer_type("共提出了多少条举措？", "提出了一系列举措[1]")
+    assert not misses_answer_type("共提出了多少条举措？", "提出了23条举措[1]")
+    assert not misses_answer_type("由哪个部门负责？", "由市场监管局负责[1]")
+
+
+def test_a_number_with_a_unit_needs_that_unit_in_the_clause():
+    # the 2024 plan says "指数达到94" and "合格率达到95%": 94% is not in it
+    b = block(1, FINAL, "製造業質量競爭力指數達到94以上,製造業產品質量合格率達到95%以上。")
+    assert ground_answer("正式方案的合格率目标是94%以上[1]。", [b]) == ("", 1)
+    assert ground_answer("正式方案的合格率目标是95%以上[1]。", [b])[1] == 0
+    assert ground_answer("竞争力指数达到94[1]。", [b])[1] == 0
+
+
+def test_thousands_separators_are_one_number():
+    b = block(1, FINAL, "到2025年設立10000名以上首席質量官。")
+    assert "10000" in facts_of("Dongguan plans 10,000 chief quality officers.")
+    assert ground_answer("Dongguan plans 10,000 chief quality officers by 2025[1].", [b])[1] == 0
+
+
+def test_a_figure_the_clause_gives_for_something_else_is_removed():
+    # B2 gives 98.5% for 食品抽检 and (here) 98% for 农产品: "食品…98%" reads the wrong figure
+    b = block(1, FINAL, "食品抽檢合格率達到98.5%以上,農產品質量安全例行監測合格率達到98%以上。")
+    assert ground_answer("正式方案的食品抽检合格率目标是98%以上[1]。", [b]) == ("", 1)
+    assert ground_answer("正式方案的食品抽检合格率目标是98.5%以上[1]。", [b])[1] == 0
+    assert ground_answer("农产品例行监测合格率目标是98%以上[1]。", [b])[1] == 0
+    assert ground_answer("The target is 98%[1].", [b])[1] == 0  # no shared wording: no judgement
+
+
+def test_an_english_answer_that_restates_the_question_says_nothing():
+    q = "What tax incentive applies to enterprises' quality innovation spending in Yuancheng?"
+    assert not has_content("The tax incentive applies to enterprises' quality innovation spending in Yuancheng[1].", q)
+    assert has_content("Enterprises can claim the additional tax deduction (加计扣除)[1].", q)
+    assert has_content("0769-23109796[1]", "What phone number should I call?")
+
+
+def test_an_answer_mentioning_none_of_the_questions_topic_terms_is_off_topic():
+    b = block(
+        1, DRAFT, "加强首席质量官资格培训，推动规上工业企业普遍设立首席质量官。到2035年，质量强市建设基础更加牢固。"
+    )
+    idf = {"首席质量官": 5.0, "首席": 4.5, "质量官": 4.5, "设立": 2.0, "质量": 0.1, "东莞": 1.0}
+    terms = topic_terms("东莞征求意见稿要设立多少名首席质量官 那征求意见稿是怎么要求的", [b], idf)
+    assert "首席" in terms and "东莞" not in terms and len(terms) <= 3
+    assert off_topic("到2035年，质量强市建设基础更加牢固，先进质量文化蔚然成风，品牌综合实力更强[1]。", terms)
+    assert not off_topic("推动规上工业企业普遍设立首席质量官[1]。", terms)
+    assert not off_topic(
+        "The draft asks large firms to appoint chief quality officers[1].", terms
+    )  # English: not judged
+    assert not off_topic("任何回答", [])  # no topic terms the clauses use: no judgement
+    assert not off_topic("韶关稳居B级[1]。", terms)  # terse: the fact itself
+    assert not off_topic("0769-23109796[1]", terms)
+    assert not off_topic("到2035年，质量强市建设基础更加牢固，质量文化蔚然成风[1]。", terms, "到哪一年实现？")
+
+
+def test_a_looping_answer_is_recognised():
+    from rag.factcheck import is_degenerate
+
+    assert is_degenerate("Guangdong's 2016-2017 plan  " * 4)
+    assert not is_degenerate("东莞到2025年设立10000名以上首席质量官[1]。食品抽检合格率达到98.5%以上[2]。")
