@@ -17,8 +17,9 @@ from pathlib import Path
 
 from eval.metrics import aggregate, score_question
 from eval.run import load_dataset
-from rag.answer import AnswerPipeline, prompt_file
+from rag.answer import AnswerPipeline
 from rag.followup import condense_with_llm, parse_history
+from rag.prompting import prompt_file
 
 
 def main(argv: list[str] | None = None) -> int:

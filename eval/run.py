@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from eval.metrics import COST_TIMINGS, USAGE_FIELDS, Question, QuestionScore, cost_report, report
+from rag.prediction import Prediction
 
 PREDICTIONS = "predictions.jsonl"
 RUN_INFO = "run.json"
@@ -116,16 +117,7 @@ def run(dataset: Path, out: Path, retrieval_only: bool, limit: int | None, types
             try:
                 pred = pipeline.predict(q.question, list(q.history), qid=q.id, retrieval_only=retrieval_only).to_dict()
             except Exception as exc:  # one bad question must not end the run; the report counts errors
-                pred = {
-                    "id": q.id,
-                    "question": q.question,
-                    "answer": "",
-                    "declined": False,
-                    "citations": [],
-                    "retrieved": [],
-                    "timings": {},
-                    "error": f"{type(exc).__name__}: {exc}",
-                }
+                pred = Prediction.failure(q.id, q.question, f"{type(exc).__name__}: {exc}").to_dict()
             f.write(json.dumps(pred, ensure_ascii=False) + "\n")
             f.flush()
             done[q.id] = pred

@@ -12,10 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from rag.lexicon import load_lexicon
-from rag.retrieval import ScoredClause
 from rag.text import match_key, normalize, split_sentences, tokens
+
+if TYPE_CHECKING:  # annotations only: answer checking does not load the retriever
+    from rag.retrieval import ScoredClause
 
 CITATION = re.compile(r"[\[【［]\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})*)\s*[\]】］]")
 DEPARTMENT_QUESTION = re.compile(

@@ -99,6 +99,14 @@ class CorpusIndex:
     def document_of(self, clause: Clause) -> DocumentInfo:
         return self.documents[clause.doc_id]
 
+    def ancestors(self, clause: Clause) -> list[Clause]:
+        """The clauses above this one, nearest first (a goal bullet's "到2025年" stands in its parent)."""
+        out, parent = [], self.clause_by_id.get(clause.parent_id)
+        while parent is not None:
+            out.append(parent)
+            parent = self.clause_by_id.get(parent.parent_id)
+        return out
+
 
 # ----------------------------------------------------------------------------- fingerprint
 def _sha256_bytes(data: bytes) -> str:

@@ -257,7 +257,7 @@ def targets_documents(analysis, documents: Mapping[str, DocumentInfo], allows) -
 def targets_reply(analysis, index, filters, lang: str):
     """(answer, cited blocks) listing the targets a question asks for, or None when the question is
     not a targets question (or names no place whose documents state targets)."""
-    from rag.grounding import Block
+    from rag.excerpts import Block
     from rag.retrieval import ScoredClause
 
     if lang == "english" or not is_targets_question(analysis.normalized):

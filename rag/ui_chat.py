@@ -25,7 +25,7 @@ from rag.ui_text import load_ui_text
 def failed_prediction(question: str, error: str) -> dict[str, Any]:
     """The contract's prediction object for a question that was not answered (`error` says why):
     the one place the page builds a failed prediction itself."""
-    return Prediction(id="", question=question, error=error).to_dict()
+    return Prediction.failure("", question, error).to_dict()
 
 
 class ChatApp:

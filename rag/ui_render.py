@@ -16,7 +16,7 @@ from typing import Any
 from rag.clauses import Clause
 from rag.diff import Pair
 from rag.documents import DocumentInfo
-from rag.grounding import overlap
+from rag.excerpts import overlap
 from rag.tags import matching_sentence
 from rag.text import match_key, normalize, to_traditional
 from rag.ui_text import load_ui_text

@@ -5,8 +5,8 @@ from __future__ import annotations
 import llama_cpp
 import pytest
 
-from rag.answer import prompt_file
 from rag.llm import Usage
+from rag.prompting import prompt_file
 
 pytestmark = pytest.mark.slow
 

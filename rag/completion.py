@@ -1,0 +1,102 @@
+"""After the checks: what a checked answer must still say, added by code from the clauses.
+
+A comparison speaks for every compared document; a multi-part answer answers every part from its
+own clauses (or says "方案未写明…" for a part the plans do not answer); a department question names
+the units; an English answer quotes the Chinese sentence it rests on. Each step appends a quoted,
+cited line and names itself in the answer's route ("+completed", "+parts", "+units", "+quoted").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from rag.config import Settings
+from rag.excerpts import Block
+from rag.extractive import complete_comparison, complete_part, complete_units, quote_source
+from rag.prompting import reply
+from rag.retrieval import RetrievalResult
+
+HANZI = re.compile(r"[\u4e00-\u9fff]")
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What the completion steps read: the prompt's blocks, the retrieval and what was asked."""
+
+    result: RetrievalResult
+    blocks: list[Block]
+    asked_text: str
+    query: str
+    lang: str
+    settings: Settings
+    parent_text: Callable
+
+    @property
+    def english(self) -> bool:
+        return self.lang == "english"
+
+
+def part_groups(result: RetrievalResult) -> list[tuple[str, list]]:
+    """(part, its ranked clauses) for each answerable part of a multi-part question."""
+    if not result.parts:
+        return []
+    parts = result.analysis.parts
+    return [
+        (p.text, ranked)
+        for p, ranked, d in zip(parts, result.parts, result.part_decisions, strict=True)
+        if not d.declined
+    ]
+
+
+def complete(answer: str, cited: list[Block], route: str, c: Completion) -> tuple[str, list[Block], str]:
+    """Run the completion steps in order; each that adds a line extends the route."""
+    compared = c.result.extra.get("compared_docs", [])
+    if compared and cited:
+        pool = c.blocks + _comparison_extras(c, compared)
+        answer, cited, added = complete_comparison(answer, cited, pool, compared, c.asked_text, c.query, c.english)
+        route += "+completed" if added else ""
+    if part_groups(c.result):
+        answer, cited, added = _complete_parts(answer, cited, c)
+        route += "+parts" if added else ""
+    elif c.result.analysis.answer_type == "department" and cited:
+        # "which bureau?" answered without naming one of the clause's units ("the environment
+        # bureau of Source County"): the units as the plan names them, cited
+        answer, cited, added = complete_units(answer, cited, c.blocks, c.english)
+        route += "+units" if added else ""
+    if c.english and cited and not HANZI.search(answer):
+        # the model left out the plans' own terms: quote the sentence it rests on, so the reader
+        # can find it in the cited (Chinese) clause
+        answer, cited = quote_source(answer, cited, c.query)
+        route += "+quoted"
+    return answer, cited, route
+
+
+def _complete_parts(answer: str, cited: list[Block], c: Completion) -> tuple[str, list[Block], int]:
+    """Every answered part is cited from its own clauses (else its best sentence is quoted);
+    every part the plans do not answer is said to be unanswered ("方案未写明…")."""
+    added = 0
+    kinds = {p.text: p.answer_type for p in c.result.analysis.parts}
+    for part, ranked in part_groups(c.result):
+        ids = {s.clause.clause_id for s in ranked[: c.settings.prompt_k_part]}
+        own = [b for b in c.blocks if b.scored.clause.clause_id in ids]
+        if kinds.get(part) == "department":  # "…哪个部门牵头？": the units must be named
+            answer, cited, n = complete_units(answer, cited, own, c.english)
+        else:
+            answer, cited, n = complete_part(answer, cited, own, part, c.english)
+        added += n
+    for part, decision in zip(c.result.analysis.parts, c.result.part_decisions, strict=True):
+        if decision.declined:
+            answer = answer.rstrip() + "\n" + reply("part_unstated", c.lang, part=part.text)
+            added += 1
+    return answer, cited, added
+
+
+def _comparison_extras(c: Completion, compared: list[str]) -> list[Block]:
+    """The compared documents' best retrieved clauses beyond those the prompt had room for."""
+    in_prompt = {b.scored.clause.clause_id for b in c.blocks}
+    extra = [s for s in c.result.clauses if s.clause.doc_id in compared and s.clause.clause_id not in in_prompt]
+    extra = extra[: c.settings.compare_slots * len(compared)]
+    n = len(c.blocks)
+    return [Block(n + i, s, s.clause.body, c.parent_text(s)) for i, s in enumerate(extra, 1)]

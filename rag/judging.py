@@ -1,0 +1,45 @@
+"""The yes/no judge's call in an answer: in the decision's gray zone, and after the model refuses.
+
+The judge (rag/answerability.py `ModelJudge`) reads the top clause sentences and the question; its
+call counts in the answer's usage, so its tokens come out of the answer's one prompt budget.
+"""
+
+from __future__ import annotations
+
+from rag.answerability import JudgeVerdict, ModelJudge
+from rag.errors import ModelError
+from rag.excerpts import Block, top_sentences
+from rag.llm import ChatBackend, LLMError, Usage
+from rag.prompting import with_previous
+from rag.retrieval import RetrievalResult
+
+
+def judge_evidence(
+    judge: ModelJudge,
+    backend: ChatBackend,
+    result: RetrievalResult,
+    blocks: list[Block],
+    stage: str,
+    usage: Usage | None = None,
+    sentences: int = 2,
+) -> JudgeVerdict | None:
+    """Ask the judge whether the top sentences answer what is asked (Chinese: the translation for
+    English); None when there is nothing to judge or the model fails (the other checks still run)."""
+    analysis = result.analysis
+    question = analysis.translation or analysis.ask or analysis.focus
+    if analysis.is_followup and analysis.previous:  # "那源城区呢？" asks nothing on its own
+        question = with_previous(question, analysis.previous)
+    top = top_sentences(analysis.focus, result.normalized_query, blocks, sentences)
+    if not top:
+        return None
+    if usage is not None:
+        judge = ModelJudge(
+            lambda messages, yes, no: backend.yes_probability(messages, yes, no, usage),
+            judge.system,
+            judge.template,
+            judge.min_yes,
+        )
+    try:
+        return judge.judge(question, top, stage)
+    except (LLMError, ModelError):
+        return None

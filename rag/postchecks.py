@@ -1,0 +1,118 @@
+"""What happens to the model's text before anyone sees it: an ordered list of small checks.
+
+Each check is a function `(draft, context) -> reason | None`; the first reason ends the model's
+answer and an extractive one (quoted from the clauses) replaces it, named after the reason
+("extractive-refusal", "extractive-off-topic"…). The checks on the raw text run first; then code
+renumbers the citations and drops unsupported sentences (`cite_answer`, `ground_answer`), and the
+checks on that grounded text run. Add a check by writing one function and listing it here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from rag.citations import cite_answer
+from rag.excerpts import Block
+from rag.extractive import extractive_answer, extractive_parts
+from rag.factcheck import (
+    ground_answer,
+    has_content,
+    is_degenerate,
+    is_refusal,
+    misses_answer_type,
+    off_topic,
+    topic_terms,
+)
+
+
+@dataclass(frozen=True)
+class CheckContext:
+    """What the checks read besides the answer: the prompt's blocks and what was asked."""
+
+    blocks: list[Block]
+    question: str  # what is asked, as the checks read it (the focus; English as typed)
+    query: str  # the retrieval's normalised query (English: expanded with Chinese terms)
+    english: bool
+    idf: dict[str, float]
+    similarity: Callable[[str, list[str]], list[float]] | None = None
+    parts: list[str] | None = None  # the sub-questions of a multi-part question
+
+
+@dataclass
+class Draft:
+    """The model's answer on its way through the checks."""
+
+    raw: str
+    answer: str = ""  # cited and grounded
+    cited: list[Block] = field(default_factory=list)
+    removed: int = 0  # sentences grounding dropped
+
+
+Check = Callable[[Draft, CheckContext], str | None]
+
+
+def empty(d: Draft, ctx: CheckContext) -> str | None:
+    return "empty" if not d.raw.strip() else None
+
+
+def refusal(d: Draft, ctx: CheckContext) -> str | None:
+    return "refusal" if is_refusal(d.raw) else None
+
+
+def repetition(d: Draft, ctx: CheckContext) -> str | None:
+    return "repetition" if is_degenerate(d.raw) else None
+
+
+def uncited(d: Draft, ctx: CheckContext) -> str | None:
+    return "uncited" if not d.cited else None
+
+
+def no_content(d: Draft, ctx: CheckContext) -> str | None:
+    if has_content(d.answer, ctx.question):
+        return None
+    return "ungrounded" if d.removed else "no-content"
+
+
+def no_figure(d: Draft, ctx: CheckContext) -> str | None:
+    return "no-figure" if misses_answer_type(ctx.question, d.answer) else None
+
+
+def off_topic_answer(d: Draft, ctx: CheckContext) -> str | None:
+    terms = topic_terms(ctx.query, ctx.blocks, ctx.idf)
+    return "off-topic" if off_topic(d.answer, terms, ctx.question) else None
+
+
+RAW_CHECKS: tuple[Check, ...] = (empty, refusal, repetition)
+GROUNDED_CHECKS: tuple[Check, ...] = (no_content, no_figure, off_topic_answer)
+
+
+def _first_reason(checks: tuple[Check, ...], draft: Draft, ctx: CheckContext) -> str | None:
+    return next((reason for check in checks if (reason := check(draft, ctx))), None)
+
+
+def fallback(ctx: CheckContext, why: str) -> tuple[str, list[Block], str]:
+    """The extractive answer (one quote per part for a multi-part question), named by `why`."""
+    if ctx.parts:
+        answer, cited = extractive_parts(ctx.parts, ctx.blocks, ctx.english)
+    else:
+        answer, cited = extractive_answer(ctx.question, ctx.query, ctx.blocks, ctx.english)
+    return answer, cited, f"extractive-{why}"
+
+
+def check_answer(raw: str, ctx: CheckContext) -> tuple[str, list[Block], str]:
+    """(answer, cited blocks, route) — the model's answer if it survives the checks, else extractive."""
+    draft = Draft(raw)
+    if reason := _first_reason(RAW_CHECKS, draft, ctx):
+        return fallback(ctx, reason)
+    draft.answer, draft.cited = cite_answer(raw, ctx.blocks, similarity=ctx.similarity, question=ctx.question)
+    if reason := uncited(draft, ctx):
+        return fallback(ctx, reason)
+    draft.answer, draft.removed = ground_answer(draft.answer, draft.cited)
+    if reason := _first_reason(GROUNDED_CHECKS, draft, ctx):
+        return fallback(ctx, reason)
+    if draft.removed:  # renumbering again drops citations of removed sentences
+        renumbered = [Block(i, b.scored, b.excerpt, b.context) for i, b in enumerate(draft.cited, 1)]
+        answer, cited = cite_answer(draft.answer, renumbered)
+        return answer, cited, "llm-trimmed"
+    return draft.answer, draft.cited, "llm"

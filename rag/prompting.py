@@ -1,0 +1,93 @@
+"""Prompts and fixed wording: the files in `prompts/`, read once, and the messages sent to the model.
+
+Every reply the code writes itself (declines, "方案未写明…", the evidence line) comes from
+`prompts/replies.yaml` through `reply`, in the question's language and script; every message to the
+model starts with the same system prompt (`system.txt`), so llama.cpp keeps it in its prefix cache.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
+from typing import Any
+
+import yaml
+
+from rag.config import PROJECT_ROOT, Settings
+from rag.excerpts import Block, build_blocks, prompt_lines
+from rag.text import to_traditional
+
+PROMPTS = PROJECT_ROOT / "prompts"
+CHAT_WRAP_TOKENS = 10  # the chat template's tokens around a user message (<|im_start|>user … assistant)
+
+
+@cache
+def prompt_file(name: str) -> str:
+    return (PROMPTS / name).read_text(encoding="utf-8")
+
+
+@cache
+def replies() -> dict:
+    return yaml.safe_load(prompt_file("replies.yaml"))
+
+
+def reply(key: str, lang: str, **values: Any) -> str:
+    """A fixed reply of `prompts/replies.yaml` in the question's language (and script)."""
+    text = replies()[key]["en" if lang == "english" else "zh"].format(**values)
+    return to_traditional(text) if lang == "traditional" else text
+
+
+def system_message() -> dict[str, str]:
+    return {"role": "system", "content": prompt_file("system.txt").strip()}
+
+
+def answer_messages(blocks: list[Block], question: str, lang: str) -> list[dict[str, str]]:
+    """The answer prompt: the numbered clause excerpts, then the question (prompts/user.txt)."""
+    language = prompt_file("language_en.txt").strip() if lang == "english" else ""
+    user = prompt_file("user.txt").format(
+        clauses="\n".join(prompt_lines(blocks, question)), question=question, language_instruction=language
+    )
+    return [system_message(), {"role": "user", "content": user.strip()}]
+
+
+def translation_messages(english: str) -> list[dict[str, str]]:
+    """English question → Chinese query (prompts/translate.txt), under the answer's system prompt."""
+    return [
+        system_message(),
+        {"role": "user", "content": prompt_file("translate.txt").strip().format(question=english)},
+    ]
+
+
+def with_previous(question: str, previous: str) -> str:
+    """A follow-up ("那广东省的行动计划呢？") means nothing to the model without the earlier question."""
+    return prompt_file("followup.txt").strip().format(question=question, previous=previous)
+
+
+def evidence_chars(settings: Settings, skeleton: list[Block], question: str, lang: str, spent: int) -> int:
+    """Excerpt characters the answer's prompt may hold: the per-answer token budget, less what
+    earlier calls of this answer processed (translation, judge) and the prompt's own text (clause
+    labels, question, template; `skeleton` is the blocks without excerpts), converted with the
+    model's measured characters per token."""
+    fixed = sum(len(m["content"]) for m in answer_messages(skeleton, question, lang)[1:])
+    left = settings.prompt_token_budget - spent - CHAT_WRAP_TOKENS
+    return max(settings.min_evidence_chars, int(left * settings.chars_per_token) - fixed)
+
+
+@dataclass(frozen=True)
+class PromptPlan:
+    """What the answer prompt is built from."""
+
+    query: str  # the retrieval's normalised query (English: expanded with the plans' Chinese terms)
+    asked_text: str  # what is asked as the checks read it: the focus; English as typed
+    asked: str  # what the model is asked: typos repaired, filler left out, a follow-up with its context
+    clauses: list  # the ranked clauses the prompt quotes
+    parts: list[str] | None  # the answerable parts of a multi-part question
+
+
+def evidence_blocks(settings: Settings, plan: PromptPlan, lang: str, spent: int, parent_text: Callable) -> list[Block]:
+    """The clauses' excerpts within what is left of this answer's prompt-token budget (`spent`
+    tokens went to earlier calls of the answer: translation, judge)."""
+    skeleton = [Block(i, s, "") for i, s in enumerate(plan.clauses, 1)]
+    chars = evidence_chars(settings, skeleton, plan.asked, lang, spent)
+    return build_blocks(plan.clauses, plan.query, chars, parent_text, plan.asked_text)
