@@ -7,14 +7,14 @@ import pytest
 
 from rag.index import parse_corpus
 from rag.query import QueryAnalyzer, TypoRepairer, fuzzy_syllable
-from rag.retrieval import _idf_table
+from rag.retrieve.sparse import idf_table
 from rag.text import tokens
 
 
 @pytest.fixture(scope="module")
 def analyzer(settings) -> QueryAnalyzer:
     infos, clauses, chunks = parse_corpus(settings)
-    idf = _idf_table([tokens(c.embed_text) for c in chunks])
+    idf = idf_table([tokens(c.embed_text) for c in chunks])
     return QueryAnalyzer({d.doc_id: d for d in infos}, [c.text for c in clauses], idf)
 
 
