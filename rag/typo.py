@@ -20,7 +20,7 @@ import jieba
 from jieba import posseg
 from pypinyin import lazy_pinyin
 
-from rag.lexicon import LEXICON_DIR, LexiconError, _read
+from rag.lexicon import LEXICON_DIR, LexiconError, read_lexicon_file
 from rag.text import GENERAL_RARE, general_share, normalize
 
 CJK_RUN = re.compile(r"[\u4e00-\u9fff]+")
@@ -48,7 +48,7 @@ def _pairs(data: dict, key: str, where: Path) -> tuple[tuple[str, str], ...]:
 @cache
 def load_typo_vocabulary(directory: Path = LEXICON_DIR) -> TypoVocabulary:
     path = directory / "typo.yaml"
-    data = _read(path)
+    data = read_lexicon_file(path)
     if not data.get("function_chars"):
         raise LexiconError(f"{path}: missing entry 'function_chars'")
     return TypoVocabulary(
