@@ -120,7 +120,7 @@ def test_a_failing_analysis_step_falls_back_to_the_plain_question(analyzer, monk
     def broken(_text):
         raise RuntimeError("bug in a step")
 
-    monkeypatch.setattr(analyzer, "_focus", broken)
+    monkeypatch.setattr(analyzer.reader, "focus", broken)
     a = analyzer.analyze("源城区企业的质量创新支出可以享受什么税收优惠？")
     assert a.search_text.startswith("源城区企业的质量创新支出") and a.parts == ()
     assert any("analysis failed" in n for n in a.notes)
