@@ -1,10 +1,12 @@
-"""`python -m eval.run --dataset FILE --out DIR [--retrieval-only] [--limit N] [--types a,b]`
+"""`python -m eval.run --dataset FILE --out DIR [--retrieval-only] [--limit N] [--types a,b] [--min-hit5 X …]`
 
 Runs the real pipeline over any question set in the format of ../shared/eval-format.md and
 writes DIR/predictions.jsonl (one prediction per question, dataset order), DIR/report.json
 (every metric of the contract, overall and per type), DIR/report.md (tables + worst failures)
 and DIR/report.png (main metrics per type). An interrupted run resumes: questions already in
-predictions.jsonl are skipped when the same command is run again.
+predictions.jsonl are skipped when the same command is run again. With `--min-hit5` and the
+other bounds the run is also a quality gate (`make eval-retrieval`): exit status 1 when a figure
+is out of bounds, so the in-sample dev figures are checked outside pytest.
 """
 
 from __future__ import annotations
@@ -238,6 +240,28 @@ def render_chart(result: dict, path: Path) -> None:
     plt.close(fig)
 
 
+# command-line bound → (metric in report["overall"], True for a lower bound)
+GATES = {
+    "min_hit5": ("hit@5", True),
+    "min_mrr": ("mrr", True),
+    "min_decline_rate": ("decline_rate", True),
+    "max_false_decline_rate": ("false_decline_rate", False),
+}
+
+
+def gate_failures(overall: dict[str, Any], bounds: dict[str, float | None]) -> list[str]:
+    """What is out of bounds (empty when the run passes): errors, missing answers, and each given bound."""
+    failures = [f"{k}={overall.get(k)}" for k in ("n_errors", "n_missing") if overall.get(k)]
+    for option, bound in bounds.items():
+        if bound is None:
+            continue
+        metric, lower = GATES[option]
+        value = overall.get(metric)
+        if value is None or (value < bound if lower else value > bound):
+            failures.append(f"{metric}={_fmt(value)} ({'<' if lower else '>'} {bound})")
+    return failures
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.run", description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", type=Path, required=True, help="question set (JSON lines, see eval-format)")
@@ -245,6 +269,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--retrieval-only", action="store_true", help="retrieve and decide declines; no LLM")
     parser.add_argument("--limit", type=int, help="only the first N questions")
     parser.add_argument("--types", help="only these comma-separated types")
+    for option, (metric, lower) in GATES.items():
+        flag = "--" + option.replace("_", "-")
+        parser.add_argument(flag, type=float, help=f"fail (exit 1) if {metric} is {'below' if lower else 'above'} this")
     args = parser.parse_args(argv)
     types = {t.strip() for t in args.types.split(",") if t.strip()} if args.types else None
     try:
@@ -255,6 +282,11 @@ def main(argv: list[str] | None = None) -> int:
     o = result["overall"]
     print(" ".join(f"{k}={_fmt(o.get(k))}" for k in ("n", "hit@1", "hit@5", "mrr", *MAIN_METRICS[2:])))
     print(f"report: {args.out / 'report.md'}")
+    bounds = {option: getattr(args, option) for option in GATES}
+    if any(b is not None for b in bounds.values()):
+        failures = gate_failures(o, bounds)
+        print("gate: " + ("FAILED " + ", ".join(failures) if failures else "passed"))
+        return 1 if failures else 0
     return 0
 
 

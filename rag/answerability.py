@@ -27,13 +27,17 @@ import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rag.confidence import ConfidenceModel, QueryFeatures
 from rag.lexicon import Lexicon, load_lexicon
 from rag.query import QueryAnalysis
-from rag.text import match_key, normalize, specificity, tokens
+from rag.text import SENTENCE_ENDS, match_key, normalize, specificity, split_sentences, tokens
+
+if TYPE_CHECKING:  # the retrieval result is decided here, not built: no import at run time
+    from rag.retrieve.types import RetrievalResult
 
 EVIDENCE_CLAUSES = 3  # the top clauses whose text must state the asked-for thing
 PLACE_CONTEXT_CHARS = 3  # characters after a place name that must match for "mentioned the same way"
@@ -41,7 +45,6 @@ NUMBER = re.compile(r"(?<![A-Za-z\d.])\d+(?:\.\d+)?(?![A-Za-z\d])")  # not "PM2.
 QUOTED = re.compile(r"[“\"「『《]([^”\"」』》]*[\u4e00-\u9fff][^”\"」』》]*)[”\"」』》]")
 FIGURE_TYPES = {"count", "amount", "rate"}  # asked about today or the nation, these need a local, present figure
 ANCHOR_MIN_IDF_SHARE = 0.1  # an anchor word is rarer than this share of the rarest word (not 质量)
-SENTENCE = re.compile(r"[^。！？；!?;\n]+")
 
 
 @dataclass
@@ -106,7 +109,7 @@ class EvidenceJudge:
         if words and ranked:
 
             def present(t: str) -> bool:  # "韶关市" is present when the clauses say "韶关"
-                if t in top_text or (len(t) > 2 and t[-1] in "省市区县" and t[:-1] in top_text):
+                if t in top_text or (len(t) > 2 and t[-1] in lx.place_suffixes and t[:-1] in top_text):
                     return True
                 return any(a in top_text for a in alternatives.get(t, ()))
 
@@ -153,7 +156,7 @@ class EvidenceJudge:
             if answer_type == "department" and s.clause.responsible:
                 out.append(s)
                 continue
-            for sentence in SENTENCE.findall(normalize(s.clause.body)):
+            for sentence in _sentences(normalize(s.clause.body)):
                 if money and not lx.answer_type("amount").states.search(sentence):
                     continue
                 if states.search(sentence) and (not topics or any(t in sentence for t in topics)):
@@ -202,7 +205,7 @@ class EvidenceJudge:
             present = [
                 sent
                 for s in stating
-                for sent in SENTENCE.findall(normalize(s.clause.body))
+                for sent in _sentences(normalize(s.clause.body))
                 if states.search(sent)
                 and not lx.target_sentence.search(sent)
                 and (not topics or any(t in sent for t in topics))
@@ -227,6 +230,40 @@ class EvidenceJudge:
         english = analysis.language == "english"
         stated = [s.clause.clause_id for s in self.stating(kind, ranked, ask, english)] if kind else []
         return Decision(False, "", confidence, features, "model", stated)
+
+    def decide_result(self, result: RetrievalResult) -> RetrievalResult:
+        """Fill in the decision of a retrieval result, per part for several parts: a multi-part
+        question is declined only when no part is answered, and is as sure as its surest part."""
+        analysis = result.analysis
+        decision = self.decide(analysis, result.clauses, result.dense)
+        if result.parts:
+            result.part_decisions = self._decide_parts(analysis, result.parts, result.dense)
+            answered = [d for d in result.part_decisions if not d.declined]
+            if answered:
+                decision = max(answered, key=lambda d: d.confidence)
+        result.decision = decision
+        result.features = decision.features
+        result.confidence = decision.confidence
+        result.declined = decision.declined
+        result.decline_reason = decision.reason
+        return result
+
+    def _decide_parts(self, analysis: QueryAnalysis, parts: list[list], dense: np.ndarray) -> list[Decision]:
+        decisions: list[Decision] = []
+        for part, ranked in zip(analysis.parts, parts, strict=True):
+            d = self.decide(analysis, ranked, dense, ask=part.text)
+            before = decisions[-1] if decisions else None
+            if part.continues and before is not None and before.declined and not d.declined:
+                # "…怎么申请？找哪家银行？": a continuation of a part the plans do not answer
+                d = Decision(True, before.reason, d.confidence, d.features, "rule")
+            decisions.append(d)
+        return decisions
+
+
+def _sentences(text: str) -> list[str]:
+    """The sentences of `text` (rag.text.split_sentences) without their closing punctuation: the
+    evidence patterns read a sentence's words, and a pattern ending at `$` must see its last word."""
+    return [s[:-1] if s[-1] in SENTENCE_ENDS else s for s in split_sentences(text)]
 
 
 def _mentioned_alike(place: str, query: str, text: str) -> bool:

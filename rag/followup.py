@@ -10,19 +10,35 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
 
+from rag.lexicon import LEXICON_DIR, LexiconError, compile_pattern, read_lexicon_file
 from rag.text import normalize
 
-FOLLOWUP_START = re.compile(
-    r"^(那|那么|这|這|该|該|其中|它|此|上述|还有|還有|另外|同样|同樣|以及"
-    r"|and\b|what about|how about|and in|so\b|then\b)",
-    re.IGNORECASE,
-)
-FOLLOWUP_WORDS = re.compile(
-    r"(这项|這項|该项|該項|这个|這個|这条|這條|此项|此項|上述|前者|后者|後者|它们|它們|\bit\b|\bthis\b|\bthat\b)",
-    re.IGNORECASE,
-)
+FOLLOWUP_FILE = "followup.yaml"
 STANDALONE_MIN_CHARS = 12  # a question shorter than this (after normalising) rarely stands alone
+
+
+@dataclass(frozen=True)
+class FollowupCues:
+    """How a turn shows it leans on the previous one, read once from `data/lexicon/followup.yaml`."""
+
+    starts: re.Pattern  # matched at the start of the turn ("那东莞呢？")
+    refers_back: re.Pattern  # searched anywhere in it ("这项由谁负责？")
+
+
+@cache
+def load_followup_cues(directory: Path = LEXICON_DIR) -> FollowupCues:
+    path = directory / FOLLOWUP_FILE
+    data = read_lexicon_file(path)
+    for key in ("starts", "refers_back"):
+        if not isinstance(data.get(key), list) or not data[key]:
+            raise LexiconError(f"{path}: {key} must be a non-empty list of patterns")
+    return FollowupCues(
+        starts=compile_pattern("^(" + "|".join(map(str, data["starts"])) + ")", f"{path}: starts"),
+        refers_back=compile_pattern("(" + "|".join(map(str, data["refers_back"])) + ")", f"{path}: refers_back"),
+    )
 
 
 @dataclass(frozen=True)
@@ -56,8 +72,10 @@ def parse_history(history: list | None) -> list[Turn]:
 
 
 def is_followup(question: str) -> bool:
+    """Leans on the previous turn: starts or points back with a follow-up word, or is too short to stand alone."""
+    cues = load_followup_cues()
     q = normalize(question).strip()
-    return bool(FOLLOWUP_START.match(q) or FOLLOWUP_WORDS.search(q) or len(q) < STANDALONE_MIN_CHARS)
+    return bool(cues.starts.match(q) or cues.refers_back.search(q) or len(q) < STANDALONE_MIN_CHARS)
 
 
 def condense_with_llm(question: str, history: list[Turn], backend, template: str, max_tokens: int = 60) -> str:

@@ -53,6 +53,7 @@ class Lexicon:
     national: re.Pattern
     target_sentence: re.Pattern
     glossary: dict[str, tuple[str, ...]]
+    place_suffixes: str  # the characters that end a region's name (省, 市 …)
 
     def answer_type(self, name: str) -> AnswerType:
         return next(t for t in self.answer_types if t.name == name)
@@ -128,6 +129,7 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
             national=_compile(q["national"], f"{where}: national"),
             target_sentence=_compile(q["target_sentence"], f"{where}: target_sentence"),
             glossary={str(k).lower(): tuple(str(v).split()) for k, v in glossary.items()},
+            place_suffixes=str(q["place_suffixes"]),
         )
     except KeyError as exc:
         raise LexiconError(f"{where}: missing entry {exc}") from None

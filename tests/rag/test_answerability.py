@@ -10,7 +10,8 @@ from rag.answerability import EvidenceJudge
 from rag.confidence import ConfidenceModel
 from rag.index import parse_corpus
 from rag.query import QueryAnalyzer
-from rag.retrieval import ScoredClause, _idf_table
+from rag.retrieval import ScoredClause
+from rag.retrieve.sparse import idf_table
 from rag.text import tokens
 
 
@@ -18,7 +19,7 @@ from rag.text import tokens
 def corpus(settings):
     infos, clauses, chunks = parse_corpus(settings)
     docs = {d.doc_id: d for d in infos}
-    idf = _idf_table([tokens(c.embed_text) for c in chunks])
+    idf = idf_table([tokens(c.embed_text) for c in chunks])
     analyzer = QueryAnalyzer(docs, [c.text for c in clauses], idf)
     # a model that always answers: only the evidence rules can decline here
     always = ConfidenceModel([0.0] * 5, 10.0, [0.0] * 5, [1.0] * 5, threshold=0.5)

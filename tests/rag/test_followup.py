@@ -29,3 +29,14 @@ def test_history_formats():
     assert parse_history([["问", "答"]]) == [Turn("user", "问"), Turn("assistant", "答")]
     with pytest.raises(ValueError, match="role"):
         parse_history([{"role": "system", "content": "x"}])
+
+
+def test_the_cues_come_from_yaml_and_a_broken_file_is_named(tmp_path):
+    from rag.followup import load_followup_cues
+    from rag.lexicon import LexiconError
+
+    cues = load_followup_cues()
+    assert cues.starts.match("那东莞呢") and cues.refers_back.search("这项由谁负责")
+    (tmp_path / "followup.yaml").write_text("starts: [那]\n", encoding="utf-8")
+    with pytest.raises(LexiconError, match="refers_back"):
+        load_followup_cues(tmp_path)

@@ -7,14 +7,14 @@ import pytest
 
 from rag.index import parse_corpus
 from rag.query import QueryAnalyzer, TypoRepairer, fuzzy_syllable
-from rag.retrieval import _idf_table
+from rag.retrieve.sparse import idf_table
 from rag.text import tokens
 
 
 @pytest.fixture(scope="module")
 def analyzer(settings) -> QueryAnalyzer:
     infos, clauses, chunks = parse_corpus(settings)
-    idf = _idf_table([tokens(c.embed_text) for c in chunks])
+    idf = idf_table([tokens(c.embed_text) for c in chunks])
     return QueryAnalyzer({d.doc_id: d for d in infos}, [c.text for c in clauses], idf)
 
 
@@ -120,7 +120,7 @@ def test_a_failing_analysis_step_falls_back_to_the_plain_question(analyzer, monk
     def broken(_text):
         raise RuntimeError("bug in a step")
 
-    monkeypatch.setattr(analyzer, "_focus", broken)
+    monkeypatch.setattr(analyzer.reader, "focus", broken)
     a = analyzer.analyze("源城区企业的质量创新支出可以享受什么税收优惠？")
     assert a.search_text.startswith("源城区企业的质量创新支出") and a.parts == ()
     assert any("analysis failed" in n for n in a.notes)

@@ -1,0 +1,1 @@
+"""Adapters from the project's stages to other frameworks' interfaces (LangChain)."""

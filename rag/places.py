@@ -1,0 +1,122 @@
+"""Which places and which versions of a plan a question points to.
+
+Place names come from the catalog (`data/catalog.yaml`: a document's region and the shorter names
+it goes by); how people name a level without its place (省里), English place names and places no
+document covers come from `data/lexicon/query.yaml`. Question analysis (rag/query.py) uses these
+to prefer documents, the comparison search to strip the sides' names, grounding to check years.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rag.documents import DocumentInfo
+from rag.lexicon import Lexicon, load_lexicon
+from rag.text import normalize
+
+YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
+
+
+def region_names(info: DocumentInfo, lexicon: Lexicon | None = None) -> set[str]:
+    """ "河源市源城区" → 河源市源城区, 河源市, 河源, 源城区, 源城 (names of two characters or more)."""
+    suffixes = (lexicon or load_lexicon()).place_suffixes
+    region = normalize(info.region)
+    names = {region}
+    for part in re.findall(rf"[^{suffixes}]+[{suffixes}]", region):
+        names.update({part, part[:-1]})
+    return {n for n in names if len(n) >= 2}
+
+
+def _with_english_places(text: str, lexicon: Lexicon) -> str:
+    """`text` normalised and lower-cased, with the Chinese name of each English place it names."""
+    low = normalize(text).lower()
+    for english, chinese in lexicon.english_places.items():
+        if re.search(rf"\b{re.escape(english)}\b", low):
+            low += " " + chinese
+    return low
+
+
+def _city_not_province(named: set[str], low: str, documents: dict[str, DocumentInfo]) -> set[str]:
+    """ "广东省东莞市…" names the city, not the province's own plan; "广东省和东莞…" names both."""
+    provinces = {d for d in named if documents[d].region.endswith("省")}
+    if not provinces or not named - provinces:
+        return named
+    cities = [normalize(documents[d].region)[:2] for d in named - provinces]
+    province_names = {normalize(documents[d].region)[:-1] for d in provinces}
+    if any(re.search(rf"({re.escape(p)}省?){c}", low) for p in sorted(province_names) for c in cities):
+        return named - provinces
+    return named
+
+
+def place_mentions(
+    text: str, documents: dict[str, DocumentInfo], lexicon: Lexicon | None = None
+) -> tuple[set[str], list[str]]:
+    """(doc_ids whose region `text` names, uncovered places it names when it names no covered one)."""
+    lexicon = lexicon or load_lexicon()
+    low = _with_english_places(text, lexicon)
+    named: set[str] = set()
+    covered: set[str] = set()
+    for info in documents.values():
+        names = region_names(info, lexicon)
+        covered |= names
+        if any(n in low for n in names) or any(n in low for n in lexicon.level_names.get(info.level, ())):
+            named.add(info.doc_id)
+    named = _city_not_province(named, low, documents)
+    others = [p for p in lexicon.other_places if p in low and not any(p in c for c in covered)]
+    return named, [] if named else others
+
+
+def version_preference(text: str, documents: dict[str, DocumentInfo], lexicon: Lexicon | None = None) -> set[str]:
+    """doc_ids the wording points to: drafts, final texts, or a year in a document's date/title.
+    Asked for both a draft and a final text, the final texts are those of the drafts' regions."""
+    lexicon = lexicon or load_lexicon()
+    low = normalize(text).lower()
+    wants_draft = any(w in low for w in lexicon.draft_words)
+    wants_final = any(w in low for w in lexicon.final_words)
+    years = set(YEAR.findall(low))
+    draft_regions = {d.region for d in documents.values() if d.is_draft}
+    preferred = set()
+    for info in documents.values():
+        final = not info.is_draft and info.kind != "interpretation"
+        if wants_draft and wants_final and final and info.region not in draft_regions:
+            final = False
+        if (
+            (wants_draft and info.is_draft)
+            or (wants_final and final)
+            or (years and any(y in info.date or y in info.title for y in years))
+        ):
+            preferred.add(info.doc_id)
+    return preferred
+
+
+@dataclass(frozen=True)
+class PlaceReading:
+    """The documents a question points to by place and version, and whether it wants a draft."""
+
+    named: frozenset[str]  # doc_ids whose region it names
+    others: tuple[str, ...]  # uncovered places it names, when it names no covered one
+    versions: frozenset[str]  # doc_ids its version words or years point to
+    wants_draft: bool
+
+    def groups(self, documents: dict[str, DocumentInfo]) -> tuple[frozenset[str], ...]:
+        """The named documents, one set per region (in region order)."""
+        regions = sorted({documents[d].region for d in self.named})
+        return tuple(frozenset(d for d in self.named if documents[d].region == region) for region in regions)
+
+
+def read_places(
+    text: str, previous: str | None, documents: dict[str, DocumentInfo], lexicon: Lexicon | None = None
+) -> PlaceReading:
+    """Places and versions `text` names; a question naming none keeps the previous question's
+    ("在监管方面提出了什么？" after 韶关 keeps 韶关)."""
+    lx = lexicon or load_lexicon()
+    named, others = place_mentions(text, documents, lx)
+    versions = version_preference(text, documents, lx)
+    if previous and not (named or versions):
+        named, _ = place_mentions(previous, documents, lx)
+        versions = version_preference(previous, documents, lx)
+    wants_draft = any(w in text.lower() for w in lx.draft_words)
+    if previous and not wants_draft and not (named or versions):
+        wants_draft = any(w in normalize(previous).lower() for w in lx.draft_words)
+    return PlaceReading(frozenset(named), tuple(others), frozenset(versions), wants_draft)

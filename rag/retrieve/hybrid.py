@@ -1,0 +1,152 @@
+"""The hybrid ranker: dense (e5 + FAISS) and BM25 (jieba) candidates → reciprocal-rank fusion →
+filters and place/version preference → one entry per clause. A multi-part question is ranked once
+per part, a comparison once per compared document, and the lists are merged; a short list is
+topped up by cosine (reports want k clauses). It ranks; rag/answerability.py decides.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+from rag.query import QueryAnalysis
+from rag.retrieve.candidates import CandidateSearch
+from rag.retrieve.combine import interleave_documents, merge_rankings, without_names
+from rag.retrieve.dense import DenseSearch
+from rag.retrieve.fuse import fuse
+from rag.retrieve.prefer import ChunkScores, Preference, ScoreFactors, keep_best_match, rank_clauses
+from rag.retrieve.sparse import SparseSearch
+from rag.retrieve.types import RetrievalFilters, RetrievalResult, ScoredClause
+
+
+class HybridRanker:
+    """Implements `Retriever` over a `CorpusIndex` (chunks, clauses, documents, FAISS and BM25)."""
+
+    def __init__(self, index: Any, embedder: Any, settings: Any, use_dense: bool = True, use_bm25: bool = True) -> None:
+        if not (use_dense or use_bm25):
+            raise ValueError("HybridRetriever needs at least one of use_dense / use_bm25")
+        self.index = index
+        self.settings = settings
+        self.factors = ScoreFactors.from_settings(settings)
+        self.searches: list[CandidateSearch] = []
+        if use_dense:
+            self.searches.append(DenseSearch(index.dense, embedder, len(index.chunks)))
+        if use_bm25:
+            self.searches.append(SparseSearch(index))
+        self.weights = {"dense": settings.dense_weight, "bm25": settings.bm25_weight}
+
+    # -- one ranking
+    def _candidates(self, queries: list[tuple[str, float]]) -> tuple[list[tuple[list[int], float]], ChunkScores]:
+        """(weighted candidate rankings of every query and search, chunk scores of the first query)."""
+        n = len(self.index.chunks)
+        found_scores = {"dense": np.zeros(n, dtype=np.float32), "bm25": np.zeros(n, dtype=np.float64)}
+        rankings: list[tuple[list[int], float]] = []
+        for position, (query, weight) in enumerate(queries):
+            for search in self.searches:
+                found = search.search(query, self.settings.candidate_k)
+                if found is None:
+                    continue
+                if position == 0:
+                    found_scores[found.source] = found.scores
+                rankings.append((found.ranking, weight * self.weights[found.source]))
+        return rankings, ChunkScores(found_scores["dense"], found_scores["bm25"])
+
+    def rank(
+        self, text: str, preference: Preference, filters: RetrievalFilters, k: int, whole_question: str = ""
+    ) -> tuple[list[ScoredClause], np.ndarray]:
+        """One fused ranking of `text` (and, lighter, of `whole_question`): (clauses, dense cosine of
+        every chunk to `text`)."""
+        queries = [(text, 1.0)]
+        if whole_question:
+            queries.append((whole_question, self.settings.context_query_weight))
+        rankings, scores = self._candidates(queries)
+        fused = fuse(rankings, self.settings.rrf_k)
+        ranked, unpreferred = rank_clauses(fused, self.index, filters, preference, self.factors, scores)
+        return keep_best_match(ranked, unpreferred, self.factors.keep_best_within)[:k], scores.dense
+
+    # -- the question
+    def run(self, analysis: QueryAnalysis, filters: RetrievalFilters, top_k: int) -> RetrievalResult:
+        """Top-k clauses for an analysed question: one ranking, or one per part / compared document."""
+        t0 = time.perf_counter()
+        preference = Preference(frozenset(analysis.preferred_docs), analysis.wants_draft)
+        text = analysis.search_text or analysis.normalized
+        ranked, dense = self.rank(text, preference, filters, top_k, self._whole_question(analysis))
+        parts = self._rank_parts(analysis, preference, filters, top_k)
+        if parts:
+            ranked = merge_rankings(parts, top_k)
+        sides = self._rank_sides(analysis, text, filters)
+        if sides:
+            merged = merge_rankings([*sides.values(), ranked], top_k)
+            ranked = interleave_documents(merged, set(sides), self.settings.compare_slots)
+        if len(ranked) < top_k:
+            ranked += self.fill(ranked, filters, top_k - len(ranked), dense)
+        return RetrievalResult(
+            query=analysis.question,
+            normalized_query=text,
+            clauses=ranked[:top_k],
+            preferred_docs=sorted(preference.docs),
+            filters=filters,
+            seconds=time.perf_counter() - t0,
+            analysis=analysis,
+            dense=dense,
+            parts=parts,
+            sides=sides,
+            extra={"compared_docs": sorted(sides)} if sides else {},
+        )
+
+    def _whole_question(self, analysis: QueryAnalysis) -> str:
+        """The whole question, when the search text is its focus without the asker's context: a
+        second, lighter query, so that context which does name the topic is not lost."""
+        if analysis.language == "english" or not analysis.context_terms or self.settings.context_query_weight <= 0:
+            return ""
+        return _followup_prefix(analysis) + analysis.repaired
+
+    def _rank_parts(
+        self, analysis: QueryAnalysis, preference: Preference, filters: RetrievalFilters, k: int
+    ) -> list[list[ScoredClause]]:
+        """One ranking per sub-question (none for a single question)."""
+        if not analysis.multi_part:
+            return []
+        prefix = _followup_prefix(analysis)
+        return [self.rank(prefix + p.search_text, preference, filters, k)[0] for p in analysis.parts]
+
+    def _rank_sides(
+        self, analysis: QueryAnalysis, text: str, filters: RetrievalFilters
+    ) -> dict[str, list[ScoredClause]]:
+        """One ranking per compared document the filters allow, of the topic without the sides' names."""
+        documents = self.index.documents
+        if not analysis.compare_docs:
+            return {}
+        topic = without_names(text, [documents[d] for d in analysis.compare_docs])
+        sides: dict[str, list[ScoredClause]] = {}
+        for doc_id in analysis.compare_docs:
+            if filters.allows(documents[doc_id]):
+                only = RetrievalFilters(doc_ids=(doc_id,))
+                preference = Preference(frozenset({doc_id}), wants_draft=True)
+                sides[doc_id] = self.rank(topic, preference, only, self.settings.compare_slots)[0]
+        return sides
+
+    def fill(
+        self, have: list[ScoredClause], filters: RetrievalFilters, need: int, dense: np.ndarray
+    ) -> list[ScoredClause]:
+        """Top up to k with the allowed clauses nearest by cosine (the report wants ≥ 10)."""
+        seen = {s.clause.clause_id for s in have}
+        extra: list[ScoredClause] = []
+        for idx in np.argsort(-dense, kind="stable"):
+            chunk = self.index.chunks[int(idx)]
+            clause = self.index.clause_by_id[chunk.clause_id]
+            info = self.index.documents[clause.doc_id]
+            if clause.clause_id in seen or not filters.allows(info):
+                continue
+            seen.add(clause.clause_id)
+            extra.append(ScoredClause(clause, info, 0.0, float(dense[idx]), 0.0, chunk.chunk_id))
+            if len(extra) == need:
+                break
+        return extra
+
+
+def _followup_prefix(analysis: QueryAnalysis) -> str:
+    """The previous question and a space, when this turn is a follow-up: parts are searched with it."""
+    return f"{analysis.previous} " if analysis.is_followup and analysis.previous else ""

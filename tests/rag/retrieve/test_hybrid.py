@@ -1,0 +1,89 @@
+"""The hybrid ranker and the decision on a tiny corpus with a fake embedder: a question analysed
+for real (rag/query.py), ranked (rag/retrieve/hybrid.py) and decided (rag/answerability.py), in
+milliseconds and without any model."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from rag.answerability import EvidenceJudge
+from rag.confidence import ConfidenceModel
+from rag.query import QueryAnalyzer
+from rag.retrieve.hybrid import HybridRanker
+from rag.retrieve.sparse import idf_table
+from rag.retrieve.types import RetrievalFilters
+
+ANY = RetrievalFilters()
+
+
+@pytest.fixture(scope="module")
+def stage(tiny_index, fake_embedder, tiny_settings):
+    idf = idf_table(tiny_index.chunk_tokens)
+    texts = [c.text for c in tiny_index.clauses]
+    analyzer = QueryAnalyzer(tiny_index.documents, texts, idf)
+    ranker = HybridRanker(tiny_index, fake_embedder, tiny_settings)
+    always = ConfidenceModel([0.0] * 5, 10.0, [0.0] * 5, [1.0] * 5, threshold=0.5)  # only the rules decline
+    titles = [d.title for d in tiny_index.documents.values()]
+    judge = EvidenceJudge(texts, titles, idf, always, topic_words=analyzer.topic_words)
+    return analyzer, ranker, judge
+
+
+def ranked_ids(stage, question, filters=ANY, k=4):
+    analyzer, ranker, _ = stage
+    return [s.clause.clause_id for s in ranker.run(analyzer.analyze(question), filters, k).clauses]
+
+
+def test_the_place_named_is_preferred_and_drafts_only_when_asked_for(stage):
+    assert ranked_ids(stage, "东莞对品牌建设有什么支持？")[0] == "dg-plan/1"
+    assert ranked_ids(stage, "广东省对品牌建设有什么支持？")[0] == "gd-plan/1"
+    assert ranked_ids(stage, "东莞征求意见稿的品牌建设怎么说？")[0] == "dg-draft/1"
+
+
+def test_filters_hold_and_a_short_list_is_topped_up_by_cosine(stage):
+    only_gd = ranked_ids(stage, "品牌建设", RetrievalFilters(regions=("广东省",)))
+    assert only_gd == ["gd-plan/1", "gd-plan/2"]  # all the province has: the top-up adds no other place
+    assert len(ranked_ids(stage, "计量", k=4)) == 4  # BM25 finds one clause; cosine fills the rest
+
+
+def test_either_search_alone_ranks_and_neither_is_refused(stage, tiny_index, fake_embedder, tiny_settings):
+    analyzer = stage[0]
+    analysis = analyzer.analyze("检验检测机构")
+    for flags in ({"use_dense": False}, {"use_bm25": False}):
+        ranker = HybridRanker(tiny_index, fake_embedder, tiny_settings, **flags)
+        assert ranker.run(analysis, RetrievalFilters(), 2).clauses[0].clause.clause_id == "dg-plan/2"
+    with pytest.raises(ValueError):
+        HybridRanker(tiny_index, fake_embedder, tiny_settings, use_dense=False, use_bm25=False)
+
+
+def test_a_comparison_ranks_each_side_and_puts_both_first(stage):
+    analyzer, ranker, _ = stage
+    analysis = analyzer.analyze("广东省和东莞市的品牌建设有什么不同？")
+    assert set(analysis.compare_docs) >= {"gd-plan", "dg-plan"}
+    result = ranker.run(analysis, RetrievalFilters(include_drafts=False), 4)
+    assert set(result.sides) == {"gd-plan", "dg-plan"}  # the draft side is filtered out
+    assert {s.clause.doc_id for s in result.clauses[:2]} == {"gd-plan", "dg-plan"}
+
+
+def decide(stage, question):
+    analyzer, ranker, judge = stage
+    return judge.decide_result(ranker.run(analyzer.analyze(question), RetrievalFilters(), 4))
+
+
+def test_the_decline_rules_on_the_tiny_corpus(stage):
+    assert decide(stage, "深圳对品牌建设有什么奖励？").decline_reason.startswith("place")
+    assert decide(stage, "东莞到2031年检验检测机构达到多少家？").decline_reason == "number:2031"
+    answered = decide(stage, "东莞到2025年检验检测机构达到多少家？")
+    assert not answered.declined and answered.decision is not None and answered.features is not None
+
+
+def test_a_multi_part_question_is_declined_only_when_no_part_is_answered(stage):
+    analyzer, ranker, judge = stage
+    analysis = analyzer.analyze("东莞检验检测机构要达到多少家？另外深圳品牌建设怎么奖励？")
+    assert analysis.multi_part
+    result = judge.decide_result(ranker.run(analysis, RetrievalFilters(), 4))
+    assert len(result.parts) == len(result.part_decisions) == 2
+    assert not result.declined
+    single = replace(analysis, parts=())
+    assert not judge.decide_result(ranker.run(single, RetrievalFilters(), 4)).part_decisions

@@ -1,0 +1,34 @@
+"""Places and versions a question names (rag/places.py), on hand-made catalog entries."""
+
+from __future__ import annotations
+
+from rag.documents import DocumentInfo
+from rag.places import place_mentions, read_places, region_names, version_preference
+
+DOCS = {
+    d.doc_id: d
+    for d in (
+        DocumentInfo("gd", "gd.txt", "广东省质量强省建设实施方案", "广东省", level="省级", kind="implementation plan"),
+        DocumentInfo(
+            "yc", "yc.txt", "源城区质量强区方案", "河源市源城区", kind="implementation plan", date="2023-05-01"
+        ),
+        DocumentInfo("yc-d", "ycd.txt", "源城区方案（征求意见稿）", "河源市源城区", kind="consultation draft"),
+    )
+}
+
+
+def test_a_region_goes_by_its_shorter_names():
+    assert region_names(DOCS["yc"]) == {"河源市源城区", "河源市", "河源", "源城区", "源城"}
+
+
+def test_a_city_inside_the_province_names_the_city_and_uncovered_places_count_alone():
+    assert place_mentions("广东省河源市源城区的方案", DOCS)[0] == {"yc", "yc-d"}
+    assert place_mentions("省里和源城的说法", DOCS)[0] == {"gd", "yc", "yc-d"}
+    assert place_mentions("深圳有什么补贴", DOCS) == (set(), ["深圳"])
+
+
+def test_versions_by_word_and_year_and_the_previous_question_carries_over():
+    assert version_preference("征求意见稿怎么说", DOCS) == {"yc-d"}
+    assert version_preference("2023年的方案", DOCS) == {"yc"}
+    carried = read_places("在监管方面提出了什么？", "源城区的方案", DOCS)
+    assert carried.named == {"yc", "yc-d"} and not carried.wants_draft
