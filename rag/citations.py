@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from rag.excerpts import CITATION, Block, overlap
 from rag.factcheck import facts_of, supported
-from rag.query import version_preference
+from rag.places import version_preference
 from rag.text import normalize, split_sentences
 
 PLACEHOLDER = re.compile(r"[\[【［]\s*(编号|編號|n|N|数字|x|X)\s*[\]】］]")
