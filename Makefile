@@ -43,7 +43,7 @@ browser:
 test: setup browser
 	$(PY) -m pytest
 
-test-fast: setup
+test-fast: index
 	$(PY) -m pytest -m "not slow and not browser and not model"
 
 lint: $(STAMP)
