@@ -1,0 +1,28 @@
+"""Prompts, fixed wording and the evidence budget (no model)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rag.config import Settings
+from rag.prompting import answer_messages, evidence_chars, reply
+from tests.rag.hand_blocks import B1, B2
+
+
+def test_replies_follow_the_questions_language_and_script():
+    assert reply("decline", "simplified").startswith("抱歉")
+    assert reply("decline", "english").startswith("Sorry")
+    assert "現有" in reply("decline", "traditional")
+
+
+def test_the_answer_prompt_starts_with_the_shared_system_prompt_and_numbers_the_blocks():
+    messages = answer_messages([B1, B2], "食品抽检合格率？", "simplified")
+    assert [m["role"] for m in messages] == ["system", "user"]
+    assert "[1]" in messages[1]["content"] and "[2]" in messages[1]["content"]
+
+
+def test_evidence_chars_spend_what_earlier_calls_left_but_never_below_the_floor():
+    s = replace(Settings.from_env(), prompt_token_budget=150, min_evidence_chars=60, chars_per_token=1.65)
+    fresh = evidence_chars(s, [B1], "问题？", "simplified", spent=0)
+    assert fresh > evidence_chars(s, [B1], "问题？", "simplified", spent=50) >= 60
+    assert evidence_chars(s, [B1], "问题？", "simplified", spent=500) == 60
