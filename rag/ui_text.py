@@ -14,9 +14,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-import yaml
-
-from rag.lexicon import LEXICON_DIR, LexiconError
+from rag.lexicon import LEXICON_DIR, LexiconError, read_lexicon_file
 
 UI_TEXT_FILE = "ui.yaml"
 
@@ -119,14 +117,7 @@ SECTIONS = {
 @cache
 def load_ui_text(directory: Path = LEXICON_DIR) -> UiText:
     path = directory / UI_TEXT_FILE
-    if not path.is_file():
-        raise LexiconError(f"{path}: missing (the words of the web page; restore it from git)")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise LexiconError(f"{path}: not valid YAML ({exc})") from None
-    if not isinstance(data, dict):
-        raise LexiconError(f"{path}: expected a mapping at the top level")
+    data = read_lexicon_file(path)
     sections = {key: _section(cls, data.get(key), f"{path}: {key}") for key, cls in SECTIONS.items()}
     top = {key: value for key, value in data.items() if key not in SECTIONS}
     scalars = [f.name for f in fields(UiText) if f.name not in SECTIONS]
