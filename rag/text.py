@@ -65,7 +65,7 @@ def contains(haystack: str, needle: str) -> bool:
 
 def split_sentences(text: str) -> list[str]:
     """The sentences of `text` as written, closing punctuation kept; a line break also ends one.
-    The one sentence splitter: grounding, answerability, clause kinds, targets and diff all use it."""
+    The one sentence splitter: answer checking, answerability, clause kinds, targets and diff use it."""
     return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
 
 
