@@ -10,14 +10,13 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from rag.answer_words import load_answer_words
 from rag.excerpts import CITATION, Block, overlap
 from rag.factcheck import facts_of, supported
 from rag.places import version_preference
 from rag.text import normalize, split_sentences
 
-PLACEHOLDER = re.compile(r"[\[【［]\s*(编号|編號|n|N|数字|x|X)\s*[\]】］]")
 CITATION_AFTER_END = re.compile(r"([。！？；!?;.])\s*((?:[\[【［]\s*\d{1,2}(?:\s*[,，、]\s*\d{1,2})*\s*[\]】］]\s*)+)")
-REFERENCE = re.compile(r"(?:条款|條款|第|clause|article)\s*([\[【［]\s*(\d{1,2})\s*[\]】］])\s*条?", re.IGNORECASE)
 LEADING_CITATION = re.compile(r"(?m)^\s*((?:[\[【［]\s*\d{1,2}\s*[\]】］]\s*)+)(.+?)\s*$")
 OVERLAP_MIN = 0.25  # share of an answer's character bigrams that must come from a clause to cite it
 NEAR_BEST = 0.8  # a sentence cites a second clause only when it supports it almost as well
@@ -47,10 +46,11 @@ def cite_answer(
 
     `similarity(text, texts)` (e5 cosines) is used when character overlap cannot work, as for an
     English answer about Chinese clauses."""
-    answer = PLACEHOLDER.sub("", answer)
+    words = load_answer_words()
+    answer = words.placeholder.sub("", answer)
     by_number = {b.number: b for b in blocks}
     # "根据条款[1]，…": the number names a clause; moved to the sentence end it would leave "根据条款，"
-    answer = REFERENCE.sub(lambda m: _reference(m, by_number), answer)
+    answer = words.clause_reference.sub(lambda m: _reference(m, by_number), answer)
     answer = LEADING_CITATION.sub(lambda m: m.group(2) + m.group(1).replace(" ", ""), answer)  # "[1] 句子" → "句子[1]"
     answer = CITATION_AFTER_END.sub(lambda m: m.group(2).strip() + m.group(1), answer)  # "句子。[1]" → "句子[1]。"
     pieces: list[tuple[str, list[int]]] = []

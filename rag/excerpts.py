@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from rag.answer_words import load_answer_words
 from rag.lexicon import load_lexicon
 from rag.text import match_key, normalize, split_sentences, tokens
 
@@ -21,21 +22,10 @@ if TYPE_CHECKING:  # annotations only: answer checking does not load the retriev
     from rag.retrieval import ScoredClause
 
 CITATION = re.compile(r"[\[【［]\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})*)\s*[\]】］]")
-DEPARTMENT_QUESTION = re.compile(
-    r"部门|單位|单位|负责|負責|牵头|牽頭|责任单位|哪个局|哪些局|谁来|由谁|"
-    r"department|agency|agencies|bureau|responsible|who leads|which office",
-    re.IGNORECASE,
-)
-DOCUMENT_QUESTION = re.compile(
-    r"文号|文號|发文|發文|印发|印發|发布|發布|哪天|日期|机关|機關|issued|document number|when was", re.IGNORECASE
-)
 STATES_MIN_SHARE = 0.5  # a sentence stating the asked-for fact must have this share of the best word overlap
 UNITS_IN_PROMPT = 8  # responsible units listed per block for a department question
 # answer types (data/lexicon/query.yaml) whose fact an answer must state, else it is no answer
 FACT_TYPES = ("contact", "date", "year", "amount", "rate", "count")
-ANY_FIGURE = re.compile(
-    r"(?<![\d.])(?!(?:19|20)\d\d(?:\D|$))\d+(?:\.\d+)?|[一二三四五六七八九十百千万亿两]+[个家项名条类倍]"
-)
 
 
 @dataclass
@@ -98,7 +88,7 @@ def fact_types(question: str) -> list:
 def answer_states(question: str) -> list[re.Pattern]:
     """What the question asks for (a quantity, a date, a year), as patterns a sentence must match.
     A count is any figure here ("指数达到94"): the unit check is the answerability decision's."""
-    return [ANY_FIGURE if t.name == "count" else t.states for t in fact_types(question)]
+    return [load_answer_words().any_figure if t.name == "count" else t.states for t in fact_types(question)]
 
 
 def states(text: str, wanted: list[re.Pattern]) -> bool:
@@ -198,8 +188,9 @@ def build_blocks(
 
 
 def prompt_lines(blocks: list[Block], question: str) -> list[str]:
-    with_units = bool(DEPARTMENT_QUESTION.search(question))
-    with_document = bool(DOCUMENT_QUESTION.search(question))
+    words = load_answer_words()
+    with_units = bool(words.department_question.search(question))
+    with_document = bool(words.document_question.search(question))
     return [b.prompt_line(with_units, with_document) for b in blocks]
 
 

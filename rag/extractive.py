@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import re
 
+from rag.answer_words import load_answer_words
 from rag.excerpts import (
-    DEPARTMENT_QUESTION,
-    DOCUMENT_QUESTION,
     Block,
     name_tokens,
     overlap,
@@ -126,7 +125,7 @@ def extractive_answer(
     question: str, query: str, blocks: list[Block], english: bool = False, sentences: int = EXTRACTIVE_SENTENCES
 ) -> tuple[str, list[Block]]:
     """The best clause sentences (or the responsible units, or the document's facts), quoted with their source."""
-    if DOCUMENT_QUESTION.search(question) and blocks:
+    if load_answer_words().document_question.search(question) and blocks:
         b = blocks[0]
         d = b.scored.document
         facts = [("文号", "document number", d.doc_number), ("日期", "date", d.date), ("发布机关", "issuer", d.issuer)]
@@ -135,7 +134,7 @@ def extractive_answer(
             if english:
                 return f"{d.title}: " + "; ".join(f"{en} {v}" for _, en, v in facts) + " [1]", [b]
             return f"《{d.title}》" + "，".join(f"{zh}：{v}" for zh, _, v in facts) + "。[1]", [b]
-    if DEPARTMENT_QUESTION.search(question):
+    if load_answer_words().department_question.search(question):
         with_units = [b for b in blocks if b.scored.clause.responsible][:1]
         if with_units:
             b = with_units[0]

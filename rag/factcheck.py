@@ -11,32 +11,19 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+from rag.answer_words import load_answer_words
 from rag.excerpts import CITATION, Block, answer_states, bigrams, name_tokens, states
 from rag.lexicon import load_lexicon
 from rag.text import match_key, normalize, split_sentences, tokens
 
-FACT_PATTERNS = [
-    # numbers with their unit; not digits glued to Latin letters ("PM2.5", "5G", "3D")
-    re.compile(
-        r"(?<![A-Za-z\d.])\d+(?:\.\d+)?(?![A-Za-z\d])\s*(?:%|％|万|亿|元|家|项|个|名|件|条|类|种|倍|年|月|日|号)?"
-    ),
+# after the number with its unit (`AnswerWords.fact_number`, data/lexicon/answer.yaml)
+NAME_PATTERNS = (
     re.compile(r"“([^”]{2,30})”"),  # quoted names
     re.compile(r"《([^》]{2,40})》"),  # titles
-]
+)
 SEGMENT_BREAK = re.compile(r"[，,；;。！？!?\n]")  # a figure and what it measures stand in one segment
 MISREAD_MIN_OVERLAP = 3  # character pairs a passage must share with the sentence to judge its figure
-DATE_UNITS = {"", "年", "月", "日", "号"}  # "2025年" is supported by a bare "2025"
 THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")  # the comma of "10,000"
-REFUSAL = re.compile(
-    r"没有相关规定|沒有相關規定|未作规定|没有提及|未提及|无法回答|无法确定|不知道|"
-    r"no relevant|not (?:mentioned|specified|provided)|cannot answer|can't answer|do not (?:contain|mention)",
-    re.IGNORECASE,
-)
-NON_ANSWER = re.compile(
-    r"^(?:是的|有的|有|对|是|yes)?[，,\s]*(?:文件|条款|方案)?中?(?:有|存在|提到了?)相关的?(?:规定|内容|要求)[。.!！]?$"
-    r"|^(?:yes|no)?[,.\s]*there (?:is|are) (?:a )?relevant (?:provisions?|rules?)[.!]?$",
-    re.IGNORECASE,
-)
 MIN_ANSWER_CHARS = 2  # an answer with fewer letters, digits or hanzi than this says nothing
 MIN_NEW_BIGRAMS = 3  # an answer must add at least this many character pairs the question does not contain
 MIN_NEW_WORDS = 2  # … or, in English, this many words (or numbers, or Chinese terms) the question does not contain
@@ -56,7 +43,7 @@ def facts_of(sentence: str) -> list[str]:
     """Numbers (with their unit), quoted names and titles a sentence states."""
     found: list[str] = []
     plain = THOUSANDS.sub("", CITATION.sub("", sentence))  # "10,000" is the number 10000
-    for pattern in FACT_PATTERNS:
+    for pattern in (load_answer_words().fact_number, *NAME_PATTERNS):
         for m in pattern.finditer(plain):
             fact = (m.group(1) if m.groups() else m.group(0)).strip()
             if fact:
@@ -73,7 +60,7 @@ def supported(fact: str, texts: list[str]) -> bool:
     if not digits:
         return any(key in k for k in keys)
     number, unit = digits.group(0), key[digits.end() :]
-    wanted = re.escape(number) + ("" if unit in DATE_UNITS else re.escape(unit))
+    wanted = re.escape(number) + ("" if unit in load_answer_words().date_units else re.escape(unit))
     return any(re.search(rf"(?<![\d.]){wanted}(?![\d.])", k) for k in keys)
 
 
@@ -85,7 +72,7 @@ def _misread(fact: str, sentence: str, texts: list[str]) -> bool:
     """The clause passage that reads most like the sentence states another figure of the same
     kind: "食品抽检合格率达到98%" where the clause says 食品…98.5% (and 98% only for 农产品)."""
     m = re.match(r"(\d+(?:\.\d+)?)(.*)", match_key(fact))
-    if not m or m.group(2) in DATE_UNITS - {""}:
+    if not m or m.group(2) in load_answer_words().date_units - {""}:
         return False
     number, unit = m.groups()
     own = next((seg for seg in _segments(CITATION.sub("", sentence)) if number in seg), "")
@@ -126,14 +113,14 @@ def is_degenerate(answer: str) -> bool:
 
 
 def is_refusal(answer: str) -> bool:
-    return bool(REFUSAL.search(answer))
+    return bool(load_answer_words().refusal.search(answer))
 
 
 def has_content(answer: str, question: str = "") -> bool:
     """Says something: a few letters/digits/hanzi, more than a restatement of the question, and
     more than "有相关规定" (which answers "有奖励吗？" without saying what the plans provide)."""
     plain = CITATION.sub("", answer)
-    if len(re.sub(r"[\W_]+", "", plain)) < MIN_ANSWER_CHARS or NON_ANSWER.match(plain.strip()):
+    if len(re.sub(r"[\W_]+", "", plain)) < MIN_ANSWER_CHARS or load_answer_words().non_answer.match(plain.strip()):
         return False
     if not question:
         return True
