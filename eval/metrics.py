@@ -183,26 +183,45 @@ def report(questions: list[Question], predictions: dict[str, dict], retrieval_on
 
 USAGE_FIELDS = ("model_calls", "prompt_tokens", "cached_tokens", "completion_tokens")
 COST_TIMINGS = ("first_token_s", "total_s")
+MODELLED = "reference_total_s"  # the answer's time on the slow reference CPU, from its tokens
 
 
-def _cost_value(pred: dict, name: str) -> float | None:
+def modelled_total_s(pred: dict, rates: tuple[float, float]) -> float | None:
+    """Seconds the answer would take on a CPU with these (prompt, generated) tokens/s: the time
+    before the model (retrieval, analysis) as measured here plus its tokens at those rates. Prompt
+    processing dominates on a slow CPU, so tokens predict its time better than scaling seconds."""
+    usage = (pred.get("extra") or {}).get("usage")
+    before_model = (pred.get("timings") or {}).get("retrieval_s")
+    if not usage or before_model is None:
+        return None
+    prompt_rate, generation_rate = rates
+    prompt, generated = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
+    return before_model + prompt / prompt_rate + generated / generation_rate
+
+
+def _cost_value(pred: dict, name: str, rates: tuple[float, float]) -> float | None:
+    if name == MODELLED:
+        return modelled_total_s(pred, rates)
     source = ((pred.get("extra") or {}).get("usage") or {}) if name in USAGE_FIELDS else (pred.get("timings") or {})
     return source.get(name)
 
 
-def _cost_row(preds: list[dict]) -> dict[str, Any]:
+def _cost_row(preds: list[dict], rates: tuple[float, float]) -> dict[str, Any]:
     row: dict[str, Any] = {"n": len(preds)}
-    for name in (*USAGE_FIELDS, *COST_TIMINGS):
-        values = [v for p in preds if (v := _cost_value(p, name)) is not None]
+    for name in (*USAGE_FIELDS, *COST_TIMINGS, MODELLED):
+        values = [v for p in preds if (v := _cost_value(p, name, rates)) is not None]
         for q in (50, 95):
             v = percentile(values, q)
             row[f"{name}_p{q}"] = None if v is None else round(v, 2)
     return row
 
 
-def cost_report(questions: list[Question], predictions: dict[str, dict]) -> dict[str, dict[str, dict[str, Any]]]:
-    """p50/p95 of each answer's model usage (extra.usage) and timings, overall, per question type
-    and per answer route (extra.route): where the model's time goes."""
+def cost_report(
+    questions: list[Question], predictions: dict[str, dict], rates: tuple[float, float]
+) -> dict[str, dict[str, dict[str, Any]]]:
+    """p50/p95 of each answer's model usage (extra.usage), timings and modelled time on the
+    reference CPU (`rates`: prompt, generated tokens/s), overall, per question type and per answer
+    route (extra.route): where the model's time goes."""
     preds = [(q, predictions[q.id]) for q in questions if q.id in predictions]
     by_type: dict[str, list[dict]] = {}
     by_route: dict[str, list[dict]] = {}
@@ -210,7 +229,8 @@ def cost_report(questions: list[Question], predictions: dict[str, dict]) -> dict
         by_type.setdefault(q.type, []).append(p)
         by_route.setdefault((p.get("extra") or {}).get("route", "unknown"), []).append(p)
     return {
-        "overall": {"all": _cost_row([p for _, p in preds])},
-        "by_type": {k: _cost_row(v) for k, v in sorted(by_type.items())},
-        "by_route": {k: _cost_row(v) for k, v in sorted(by_route.items(), key=lambda kv: -len(kv[1]))},
+        "overall": {"all": _cost_row([p for _, p in preds], rates)},
+        "by_type": {k: _cost_row(v, rates) for k, v in sorted(by_type.items())},
+        "by_route": {k: _cost_row(v, rates) for k, v in sorted(by_route.items(), key=lambda kv: -len(kv[1]))},
+        "reference_rates": list(rates),
     }

@@ -22,7 +22,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from eval.metrics import COST_TIMINGS, USAGE_FIELDS, Question, QuestionScore, cost_report, report
+from eval.metrics import COST_TIMINGS, MODELLED, USAGE_FIELDS, Question, QuestionScore, cost_report, report
 from rag.prediction import Prediction
 
 PREDICTIONS = "predictions.jsonl"
@@ -76,6 +76,14 @@ def _git_commit() -> str:
         return out.stdout.strip() or "unknown"
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+
+
+def reference_rates() -> tuple[float, float]:
+    """(prompt, generated) tokens/s of the slow reference CPU the cost report models."""
+    from rag.config import Settings
+
+    s = Settings.from_env()
+    return s.reference_prompt_rate, s.reference_generation_rate
 
 
 def run(dataset: Path, out: Path, retrieval_only: bool, limit: int | None, types: set[str] | None) -> dict[str, Any]:
@@ -138,7 +146,7 @@ def run(dataset: Path, out: Path, retrieval_only: bool, limit: int | None, types
         "overall": rep["overall"],
         "answer_paths": dict(Counter((done[q.id].get("extra") or {}).get("route", "unknown") for q in questions)),
         "by_type": rep["by_type"],
-        "cost": cost_report(questions, done),
+        "cost": cost_report(questions, done, reference_rates()),
         "questions": [asdict(s) for s in rep["scores"]],
     }
     (out / "report.json").write_text(json.dumps(result, ensure_ascii=False, indent=1))
@@ -208,8 +216,15 @@ def render_cost(cost: dict) -> list[str]:
     """Model cost tables: p50/p95 of the usage and timings per question type and per route."""
     if not cost:
         return []
-    cols = [f"{name}_p{q}" for name in (*USAGE_FIELDS, *COST_TIMINGS) for q in (50, 95)]
-    lines = ["", "## Model cost per answer (extra.usage; prompt_tokens = processed, not from cache)"]
+    cols = [f"{name}_p{q}" for name in (*USAGE_FIELDS, *COST_TIMINGS, MODELLED) for q in (50, 95)]
+    prompt_rate, generation_rate = cost.get("reference_rates") or reference_rates()
+    lines = [
+        "",
+        "## Model cost per answer (extra.usage; prompt_tokens = processed, not from cache)",
+        "",
+        f"`{MODELLED}`: retrieval time measured here + the answer's tokens at {prompt_rate:g} prompt / "
+        f"{generation_rate:g} generated tokens/s (RAG_REFERENCE_PROMPT_RATE / RAG_REFERENCE_GENERATION_RATE).",
+    ]
     for title, key in (("question type", "by_type"), ("route", "by_route")):
         lines += ["", f"| {title} | n | " + " | ".join(cols) + " |", "|---" * (len(cols) + 2) + "|"]
         for name, row in [("**all**", cost["overall"]["all"]), *cost[key].items()]:

@@ -287,7 +287,9 @@ class AnswerPipeline:
         return PromptPlan(result.normalized_query, asked_text, asked, clauses, parts)
 
     def _evidence(self, turn: AnswerTurn, plan: PromptPlan) -> list[Block]:
-        return evidence_blocks(self.settings, plan, turn.lang, turn.usage.prompt_tokens, self._parent_text)
+        return evidence_blocks(
+            self.settings, plan, turn.lang, turn.usage.prompt_tokens, self._parent_text, self.retriever.idf
+        )
 
     def _generate(self, turn: AnswerTurn, blocks: list[Block], asked: str) -> Iterator[Token]:
         """Stream the model's answer as `Token`s; returns the raw text (a failed model leaves it short)."""

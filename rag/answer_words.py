@@ -18,7 +18,7 @@ from rag.lexicon import LEXICON_DIR, LexiconError, compile_pattern, read_lexicon
 
 ANSWER_WORDS_FILE = "answer.yaml"
 PATTERN_LISTS = ("refusal", "non_answer", "department_question", "document_question")
-WORD_LISTS = ("fact_units", "date_units", "citation_placeholders", "clause_reference_words")
+WORD_LISTS = ("fact_units", "date_units", "citation_placeholders", "clause_reference_words", "clause_reference_joiners")
 CHARACTER_SETS = ("count_numerals", "count_counters", "clause_reference_end")
 
 OPEN, CLOSE = r"[\[【［]", r"[\]】］]"  # the brackets a citation is written in, ASCII or full-width
@@ -36,7 +36,7 @@ class AnswerWords:
     fact_number: re.Pattern  # a stated number with its unit ("94%", "3家"), not "PM2.5" or "5G"
     any_figure: re.Pattern  # any figure but a year, digits or a count in Chinese numerals ("三家")
     placeholder: re.Pattern  # "[编号]": a citation the model did not fill in
-    clause_reference: re.Pattern  # "条款[1]", "第[2]条": a citation used as a clause's name
+    clause_reference: re.Pattern  # "条款[1]", "第[2]条", "条款[1]和[3]": citations used as clauses' names
 
 
 def alternatives(words: tuple[str, ...]) -> str:
@@ -65,7 +65,8 @@ def _word_patterns(data: dict) -> dict[str, re.Pattern]:
         "any_figure": re.compile(rf"(?<![\d.])(?!(?:19|20)\d\d(?:\D|$))\d+(?:\.\d+)?|[{numerals}]+[{counters}]"),
         "placeholder": re.compile(rf"{OPEN}\s*({alternatives(words['citation_placeholders'])})\s*{CLOSE}"),
         "clause_reference": re.compile(
-            rf"(?:{alternatives(words['clause_reference_words'])})\s*({OPEN}\s*(\d{{1,2}})\s*{CLOSE})\s*{end}?",
+            rf"(?:{alternatives(words['clause_reference_words'])})\s*({OPEN}\s*(\d{{1,2}})\s*{CLOSE})"
+            rf"((?:\s*(?:{alternatives(words['clause_reference_joiners'])})\s*{OPEN}\s*\d{{1,2}}\s*{CLOSE})*)\s*{end}?",
             re.IGNORECASE,
         ),
     }

@@ -77,11 +77,20 @@ def cite_answer(
 
 
 def _reference(m: re.Match, by_number: dict[int, Block]) -> str:
-    """ "条款[1]" → "《东莞市质量强市方案(2024)》14、争创中国精品[1]" (the number stays as a citation)."""
-    block = by_number.get(int(m.group(2)))
-    if block is None:
+    """ "条款[1]" → "《东莞市质量强市方案(2024)》14、争创中国精品[1]" (the number stays as a citation);
+    "条款[1]和[3]" names both clauses, joined the way the model joined them."""
+    numbers = [int(m.group(2)), *(int(n) for n in re.findall(r"\d{1,2}", m.group(3) or ""))]
+    if any(n not in by_number for n in numbers):
         return m.group(0)
+    english = m.group(0)[:1].isascii()
+    joiners = re.findall(r"[\]】］]\s*(.*?)\s*[\[【［]", m.group(0))  # what stands between the brackets
+    labels = [_label(by_number[n], n, english) for n in numbers]
+    out = labels[0]
+    for joiner, label in zip(joiners, labels[1:], strict=False):
+        out += (f"{joiner} " if english else joiner) + label  # an English label ends " [n]"
+    return out
+
+
+def _label(block: Block, number: int, english: bool) -> str:
     c, title = block.scored.clause, block.scored.document.display_title
-    if m.group(0)[:1].isascii():
-        return f"{title} {c.number}{c.heading} [{m.group(2)}]"
-    return f"《{title}》{c.number}{c.heading}[{m.group(2)}]"
+    return f"{title} {c.number}{c.heading} [{number}]" if english else f"《{title}》{c.number}{c.heading}[{number}]"

@@ -16,13 +16,15 @@ from typing import TYPE_CHECKING
 
 from rag.answer_words import load_answer_words
 from rag.lexicon import load_lexicon
-from rag.text import match_key, normalize, split_sentences, tokens
+from rag.text import match_key, normalize, split_phrases, split_sentences, tokens
 
 if TYPE_CHECKING:  # annotations only: answer checking does not load the retriever
     from rag.retrieval import ScoredClause
 
 CITATION = re.compile(r"[\[【［]\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})*)\s*[\]】］]")
 STATES_MIN_SHARE = 0.5  # a sentence stating the asked-for fact must have this share of the best word overlap
+YEAR_FRAME = re.compile(r"(?:19|20)\d{2}年")  # an opening phrase that dates its sentence ("力争到2025年，")
+YEAR_FRAME_MAX_CHARS = 16  # …when it is only that frame, not a long phrase of its own
 UNITS_IN_PROMPT = 8  # responsible units listed per block for a department question
 # answer types (data/lexicon/query.yaml) whose fact an answer must state, else it is no answer
 FACT_TYPES = ("contact", "date", "year", "amount", "rate", "count")
@@ -58,25 +60,35 @@ class Block:
         ]
         return "\n".join(p for p in parts if p)
 
-    def prompt_line(self, with_units: bool, with_document: bool) -> str:
-        s = self.scored
-        draft = "（征求意见稿）" if s.document.is_draft and "征求意见稿" not in s.document.display_title else ""
-        line = (
-            f"[{self.number}]《{s.document.display_title}》{draft}{s.clause.number}{s.clause.heading}：{self.excerpt}"
-        )
-        if with_units and s.clause.responsible:
-            lead = f"牵头：{s.clause.lead}；" if s.clause.lead else ""
-            line += f"（{lead}责任单位：{'、'.join(s.clause.responsible[:UNITS_IN_PROMPT])}）"
-        if with_document:
-            d = s.document
-            facts = "，".join(x for x in (d.doc_number, d.date, d.issuer) if x)
-            if facts:
-                line += f"（文件信息：{normalize(facts)}）"
+    def prompt_line(self, with_units: bool) -> str:
+        """The numbered clause line; its document's title is the group header above it (`prompt_lines`)."""
+        c = self.scored.clause
+        line = f"[{self.number}]{c.number}{c.heading}：{self.excerpt}"
+        if with_units and c.responsible:
+            lead = f"牵头：{c.lead}；" if c.lead else ""
+            line += f"（{lead}责任单位：{'、'.join(c.responsible[:UNITS_IN_PROMPT])}）"
         return line
 
+    def document_header(self, with_document: bool) -> str:
+        """《title》(draft marker)(document facts when the question asks about the document)."""
+        d = self.scored.document
+        draft = "（征求意见稿）" if d.is_draft and "征求意见稿" not in d.display_title else ""
+        header = f"《{d.display_title}》{draft}"
+        facts = "，".join(x for x in (d.doc_number, d.date, d.issuer) if x)
+        if with_document and facts:
+            header += f"（文件信息：{normalize(facts)}）"
+        return header
 
-def _score(sentence: str, qtokens: set[str]) -> float:
-    return sum(len(t) for t in qtokens & set(tokens(sentence)))
+
+def _score(sentence: str, qtokens: set[str], weight: Callable[[str], float] = len) -> float:
+    return sum(weight(t) for t in qtokens & set(tokens(sentence)))
+
+
+def idf_weight(idf: dict[str, float]) -> Callable[[str], float]:
+    """A query word's weight in choosing excerpts: its length times its rarity across the clauses,
+    so "电梯" outweighs "安全" (an unknown word counts as the rarest)."""
+    rarest = max(idf.values(), default=1.0)
+    return lambda t: len(t) * idf.get(t, rarest)
 
 
 def fact_types(question: str) -> list:
@@ -99,7 +111,11 @@ def states(text: str, wanted: list[re.Pattern]) -> bool:
 
 def name_tokens(blocks: list[Block]) -> set[str]:
     """Words of the blocks' document titles and regions (东莞, 征求意见稿): names, not topics."""
-    d = [b.scored.document for b in blocks]
+    return document_name_tokens([b.scored for b in blocks])
+
+
+def document_name_tokens(clauses: list[ScoredClause]) -> set[str]:
+    d = [s.document for s in clauses]
     return set(tokens(normalize(" ".join(f"{x.title} {x.display_title} {x.region}" for x in d))))
 
 
@@ -133,39 +149,72 @@ def is_heading(sentence: str, block: Block) -> bool:
     return match_key(sentence).rstrip("。") in {match_key(c.number + c.heading), match_key(c.heading)}
 
 
-def select_sentences(texts: list[str], query: str, budget: int, question: str = "") -> list[str]:
-    """Excerpts of the clause texts for the prompt, chosen sentence by sentence within one budget.
+def select_sentences(
+    texts: list[str],
+    query: str,
+    budget: int,
+    question: str = "",
+    weight: Callable[[str], float] = len,
+    ignore: set[str] | None = None,
+) -> list[str]:
+    """Excerpts of the clause texts for the prompt, chosen piece by piece within one budget.
 
-    Every clause gets its best sentence (so each block can be cited); the rest of the budget goes
-    to the most relevant sentences of any clause, wherever they are — a sentence stating what the
-    question asks for (a figure, a date, a phone number) first, then word overlap. Excerpts keep
-    source order; skipped text is marked "…"."""
-    qtokens = set(tokens(query))
+    A piece is a sentence, or a comma-separated phrase when the question asks for a fact (a figure,
+    a date, a phone number): the plans' sentences run to 150+ characters, so a small budget spent on
+    one sentence's first characters often cut off the figure asked for, while a description or a
+    list reads badly in fragments. Every clause gets its best piece (so each block can be cited);
+    the rest of the budget goes to the most relevant pieces of any clause — one stating what the
+    question asks for first, then word overlap. A chosen phrase brings its sentence's opening
+    phrase when that names a year ("到2025年，"), so a target keeps its year. Excerpts keep source
+    order; skipped text is marked "…". `weight` scores a matched query word (`idf_weight`); the
+    words in `ignore` (the documents' own names) do not count."""
+    qtokens = set(tokens(query)) - (ignore or set())
     wanted = answer_states(question)
-    sentences = [split_sentences(normalize(t)) for t in texts]
+    phrases = [_clause_pieces(normalize(t), by_phrase=bool(wanted)) for t in texts]
     ranked = []
-    for j, sents in enumerate(sentences):
-        for i, sent in enumerate(sents):
-            score = _score(sent, qtokens)
-            ranked.append((not (score > 0 and states(sent, wanted)), -score, j, i))
+    for j, units in enumerate(phrases):
+        for k, (_, phrase) in enumerate(units):
+            score = _score(phrase, qtokens, weight)
+            ranked.append((not (score > 0 and states(phrase, wanted)), -score, j, k))
     ranked.sort()
     chosen: list[set[int]] = [set() for _ in texts]
     used = 0
-    best_first = {j: (j, i) for *_, j, i in reversed(ranked)}  # each clause's best sentence
-    for j, i in [best_first[j] for j in sorted(best_first)] + [(j, i) for *_, j, i in ranked]:
-        size = min(len(sentences[j][i]), budget)
-        if i in chosen[j] or (used + size > budget and used):
+    best_first = {j: (j, k) for *_, j, k in reversed(ranked)}  # each clause's best phrase
+    for j, k in [best_first[j] for j in sorted(best_first)] + [(j, k) for *_, j, k in ranked]:
+        size = min(len(phrases[j][k][1]), budget)
+        if k in chosen[j] or (used + size > budget and used):
             continue
-        chosen[j].add(i)
+        chosen[j].add(k)
         used += size
-    return [_joined(sentences[j], chosen[j], budget) for j in range(len(texts))]
+        opening = _opening(phrases[j], k)
+        if opening is not None and opening not in chosen[j]:
+            chosen[j].add(opening)
+            used += len(phrases[j][opening][1])
+    return [_joined([p for _, p in phrases[j]], chosen[j], budget) for j in range(len(texts))]
 
 
-def _joined(sentences: list[str], chosen: set[int], budget: int) -> str:
-    """The chosen sentences in source order; "…" where text was skipped."""
+def _clause_pieces(text: str, by_phrase: bool) -> list[tuple[int, str]]:
+    """(sentence number, piece) for every sentence — or every phrase — of the clause, in order."""
+    return [
+        (i, p)
+        for i, sentence in enumerate(split_sentences(text))
+        for p in (split_phrases(sentence) if by_phrase else [sentence])
+    ]
+
+
+def _opening(units: list[tuple[int, str]], k: int) -> int | None:
+    """The index of phrase k's sentence's first phrase when that one names a year, else None."""
+    sentence = units[k][0]
+    first = next(i for i, (s, _) in enumerate(units) if s == sentence)
+    text = units[first][1]
+    return first if first != k and len(text) <= YEAR_FRAME_MAX_CHARS and YEAR_FRAME.search(text) else None
+
+
+def _joined(pieces: list[str], chosen: set[int], budget: int) -> str:
+    """The chosen pieces in source order; "…" where text was skipped."""
     out, prev = "", None
     for i in sorted(chosen):
-        out += ("" if prev is None or i == prev + 1 else "…") + sentences[i][:budget]
+        out += ("" if prev is None or i == prev + 1 else "…") + pieces[i][:budget]
         prev = i
     return out
 
@@ -176,11 +225,14 @@ def build_blocks(
     total_chars: int,
     context_of: Callable[[ScoredClause], str] | None = None,
     question: str = "",
+    idf: dict[str, float] | None = None,
 ) -> list[Block]:
     """Number the clauses for the prompt, each with its excerpt (`select_sentences`).
 
-    `query` is the retrieval's normalised query (for English, expanded with Chinese terms)."""
-    excerpts = select_sentences([s.clause.body for s in clauses], query, total_chars, question)
+    `query` is the retrieval's normalised query (for English, expanded with Chinese terms); with
+    `idf`, rare query words weigh more in choosing the excerpts and the documents' names not at all."""
+    weight, ignore = (idf_weight(idf), document_name_tokens(clauses)) if idf else (len, set())
+    excerpts = select_sentences([s.clause.body for s in clauses], query, total_chars, question, weight, ignore)
     return [
         Block(i, s, text, context_of(s) if context_of else "")
         for i, (s, text) in enumerate(zip(clauses, excerpts, strict=True), 1)
@@ -188,10 +240,18 @@ def build_blocks(
 
 
 def prompt_lines(blocks: list[Block], question: str) -> list[str]:
+    """The blocks' lines, each run of blocks from one document under one title line: a title
+    repeated per clause cost ~6 prompt tokens each and told the model nothing new."""
     words = load_answer_words()
     with_units = bool(words.department_question.search(question))
     with_document = bool(words.document_question.search(question))
-    return [b.prompt_line(with_units, with_document) for b in blocks]
+    lines, previous = [], None
+    for b in blocks:
+        if b.scored.document.doc_id != previous:
+            lines.append(b.document_header(with_document))
+            previous = b.scored.document.doc_id
+        lines.append(b.prompt_line(with_units))
+    return lines
 
 
 def bigrams(text: str) -> set[str]:

@@ -35,6 +35,7 @@ class AnswerType:
 @dataclass(frozen=True)
 class Lexicon:
     english_places: dict[str, str]
+    english_numbers: dict[str, str]  # longest first, so "hundred million" is not read as "million"
     level_names: dict[str, tuple[str, ...]]
     other_places: tuple[str, ...]
     draft_words: tuple[str, ...]
@@ -111,6 +112,9 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
         )
         return Lexicon(
             english_places={str(k).lower(): str(v) for k, v in q["english_places"].items()},
+            english_numbers={
+                str(k).lower(): str(v) for k, v in sorted(q["english_numbers"].items(), key=lambda kv: -len(kv[0]))
+            },
             level_names={str(k): tuple(v) for k, v in (q.get("level_names") or {}).items()},
             other_places=tuple(str(q["other_places"]).split()),
             draft_words=tuple(q["draft_words"]),

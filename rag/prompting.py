@@ -85,9 +85,16 @@ class PromptPlan:
     parts: list[str] | None  # the answerable parts of a multi-part question
 
 
-def evidence_blocks(settings: Settings, plan: PromptPlan, lang: str, spent: int, parent_text: Callable) -> list[Block]:
+def evidence_blocks(
+    settings: Settings,
+    plan: PromptPlan,
+    lang: str,
+    spent: int,
+    parent_text: Callable,
+    idf: dict[str, float] | None = None,
+) -> list[Block]:
     """The clauses' excerpts within what is left of this answer's prompt-token budget (`spent`
-    tokens went to earlier calls of the answer: translation, judge)."""
+    tokens went to earlier calls of the answer: translation, judge); `idf` weighs the query's words."""
     skeleton = [Block(i, s, "") for i, s in enumerate(plan.clauses, 1)]
     chars = evidence_chars(settings, skeleton, plan.asked, lang, spent)
-    return build_blocks(plan.clauses, plan.query, chars, parent_text, plan.asked_text)
+    return build_blocks(plan.clauses, plan.query, chars, parent_text, plan.asked_text, idf)

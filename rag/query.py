@@ -292,7 +292,7 @@ class QueryAnalyzer:
         """(Chinese query, "model" | "glossary", notes): the model's translation, else the glossary's terms."""
         note = ""
         if translate is not None:
-            marked = self._with_chinese_places(english)
+            marked = self._marked_for_translation(english)
             try:
                 chinese = normalize(translate(marked)).strip()
                 if CJK_RUN.search(chinese):
@@ -304,11 +304,14 @@ class QueryAnalyzer:
         terms = [t for group in chinese_term_groups(english) for t in group]
         return " ".join(dict.fromkeys(terms)), "glossary", [note] if note else []
 
-    def _with_chinese_places(self, english: str) -> str:
-        """Place names go to the model already in Chinese: a 1.5B model turns "Shaoguan" into 广州."""
+    def _marked_for_translation(self, english: str) -> str:
+        """Place names and number scales go to the model already in Chinese: a 1.5B model turns
+        "Shaoguan" into 广州 and "ten thousand" into 十万."""
         marked = english
         for name, chinese_name in self.lexicon.english_places.items():
             marked = re.sub(rf"\b{re.escape(name)}(?:'s)?\b", chinese_name, marked, flags=re.IGNORECASE)
+        for scale, chinese_unit in self.lexicon.english_numbers.items():
+            marked = re.sub(rf"\b{re.escape(scale)}\b", chinese_unit, marked, flags=re.IGNORECASE)
         return marked
 
 

@@ -28,6 +28,8 @@ _STOP = set(
 _PUNCT = re.compile(r"^[\W_]+$", re.UNICODE)
 SENTENCE_ENDS = "。！？；!?;"
 _SENTENCE = re.compile(rf"[^{SENTENCE_ENDS}\n]+[{SENTENCE_ENDS}]?")
+# a phrase ends at a Chinese comma or at an ASCII comma not inside a number ("10,000")
+_PHRASE = re.compile(r"(?:[^，,]|(?<=\d),(?=\d))+(?:，|,(?!\d)|$)")
 
 
 @lru_cache(maxsize=1)
@@ -67,6 +69,11 @@ def split_sentences(text: str) -> list[str]:
     """The sentences of `text` as written, closing punctuation kept; a line break also ends one.
     The one sentence splitter: answer checking, answerability, clause kinds, targets and diff use it."""
     return [s.strip() for s in _SENTENCE.findall(text) if s.strip()]
+
+
+def split_phrases(sentence: str) -> list[str]:
+    """The comma-separated phrases of one sentence, punctuation kept: joined they give the sentence back."""
+    return [p for p in _PHRASE.findall(sentence) if p]
 
 
 def tokens(text: str) -> list[str]:

@@ -103,17 +103,20 @@ def test_cost_report_per_type_and_route():
         usage = {"model_calls": 1, "prompt_tokens": prompt, "cached_tokens": 200, "completion_tokens": 30}
         return {
             "id": qid,
-            "timings": {"first_token_s": 1.0, "total_s": total},
+            "timings": {"retrieval_s": 0.5, "first_token_s": 1.0, "total_s": total},
             "extra": {"route": route, "usage": usage},
         }
 
     preds = {"a": pred("a", "llm", 100, 2.0), "b": pred("b", "llm", 300, 4.0), "c": {"id": "c", "timings": {}}}
-    cost = cost_report([Q_ANY, Q_ALL, Q_NONE], preds)
+    cost = cost_report([Q_ANY, Q_ALL, Q_NONE], preds, (50.0, 10.0))
     assert cost["by_route"]["llm"]["n"] == 2 and cost["by_route"]["llm"]["prompt_tokens_p50"] == 200
     assert cost["by_route"]["llm"]["prompt_tokens_p95"] == 290  # interpolated between 100 and 300
     assert cost["by_type"]["support"]["total_s_p50"] == 2.0
     assert cost["by_type"]["unanswerable"]["prompt_tokens_p50"] is None  # no usage recorded: not a zero
     assert cost["overall"]["all"]["n"] == 3
+    # on the reference CPU: 0.5 s before the model + 100/50 s prompt + 30/10 s generating
+    assert cost["by_type"]["support"]["reference_total_s_p50"] == 5.5
+    assert cost["by_type"]["unanswerable"]["reference_total_s_p50"] is None
 
 
 @pytest.mark.parametrize(

@@ -51,7 +51,9 @@ def test_english_in_english_out_citing_chinese_clauses(pipeline):
     assert not pred.declined
     assert "98.5" in pred.answer
     assert sum(ch.isascii() and ch.isalpha() for ch in pred.answer) > 10
-    assert pred.citations and "食品抽檢合格率" in pred.citations[0]["text"]
+    # the clause stating the figure is cited (after a model answer the fact check rejects, the
+    # extractive fallback may quote another 2025 target first: see the README's budget section)
+    assert any("食品抽檢合格率達到98.5%" in c["text"] for c in pred.citations)
 
 
 def test_injection_does_not_change_behaviour(pipeline):

@@ -30,6 +30,7 @@ def test_citation_habits_of_the_model():
     m = words.clause_reference.search("根据第［2］条，应当")
     assert m and m.group(1) == "［2］" and m.group(2) == "2" and m.group(0) == "第［2］条"
     assert words.clause_reference.search("per Clause [3]").group(2) == "3"
+    assert words.clause_reference.search("根据条款 [1] 和 [3]，").group(3) == " 和 [3]"
 
 
 def test_a_missing_file_or_entry_is_a_clear_error(tmp_path):

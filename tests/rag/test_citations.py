@@ -42,3 +42,15 @@ def test_a_citation_used_as_a_clause_reference_keeps_its_label():
     answer, cited = cite_answer("根据条款[1]，企业可以利用品牌资产质押融资。", blocks)
     assert "根据条款，" not in answer and "根据条款 ，" not in answer
     assert answer.startswith("根据《") and cited == blocks
+
+
+def test_a_list_of_clause_references_names_every_clause():
+    """ "根据条款 [1] 和 [3]，…" became "根据《…》…和 ，…": the second number was moved away as a citation."""
+    from rag.citations import cite_answer
+
+    answer, cited = cite_answer("根据条款 [1] 和 [3]，食品抽检合格率要达到98.5%以上。", [B1, B2, B3])
+    assert "和 ，" not in answer and "和，" not in answer
+    assert answer.startswith("根据《东莞意见稿》") and "和《東莞方案》16、提升企業質量管理能力" in answer
+    assert cited == [B1, B3]
+    english, _ = cite_answer("According to clauses [1] and [3], the rate is 98.5%.", [B1, B2, B3])
+    assert english.startswith("According to 东莞意见稿 1、标题 and 東莞方案 16、")

@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import pytest
 
-from rag.excerpts import build_blocks, prompt_lines, select_sentences
+from rag.excerpts import build_blocks, idf_weight, prompt_lines, select_sentences
 from tests.rag.hand_blocks import B1, B2, B3
 
 
 def test_prompt_lines_carry_units_and_document_facts_only_when_asked():
     assert "責任單位" not in "".join(prompt_lines([B3], "企业质量管理有什么要求？"))
-    assert "责任单位：市市場監管局" in prompt_lines([B3], "这项工作由哪个部门负责？")[0]
-    assert (
-        "東府辦〔2024〕3號"
-        in prompt_lines([B3], "方案的文号是什么？")[0].replace("东府办〔2024〕3号", "東府辦〔2024〕3號")
-        or "东府办〔2024〕3号" in prompt_lines([B3], "方案的文号是什么？")[0]
-    )
+    assert "责任单位：市市場監管局" in prompt_lines([B3], "这项工作由哪个部门负责？")[1]
+    header = prompt_lines([B3], "方案的文号是什么？")[0]
+    assert "東府辦〔2024〕3號" in header.replace("东府办〔2024〕3号", "東府辦〔2024〕3號")
+    assert "文件信息" not in prompt_lines([B3], "企业质量管理有什么要求？")[0]
     assert "（征求意见稿）" in prompt_lines([B1], "目标？")[0]
+
+
+def test_prompt_lines_name_each_document_once_per_run_of_its_clauses():
+    lines = prompt_lines([B1, B2, B3], "目标？")
+    # draft, then the final plan's two clauses under one title line
+    assert [line.startswith("《") for line in lines] == [True, False, True, False, False]
+    assert lines[1].startswith("[1]") and lines[3].startswith("[2]") and lines[4].startswith("[3]")
+    assert sum(B2.scored.document.display_title in line for line in lines) == 1
+    # back to a document already named: named again, so no clause reads as another document's
+    assert [line.startswith("《") for line in prompt_lines([B2, B1, B3], "目标？")] == [True, False] * 3
 
 
 def test_excerpt_keeps_relevant_sentences_within_budget():
@@ -46,3 +54,38 @@ def test_excerpt_puts_the_sentence_stating_the_asked_fact_first():
     text = "征求意见的联系方式如下，欢迎各界提出意见和建议。联系电话：0769-12345678。意见请于月底前反馈，逾期不再受理。"
     out = select_sentences([text], "联系 电话 意见", 24, question="征求意见的联系电话是多少？")[0]
     assert "0769-12345678" in out
+
+
+def test_a_small_budget_takes_the_phrase_that_states_the_figure_not_a_long_sentence_head():
+    text = (
+        "到2025年，市场主体质量意识显著增强，质量竞争型产业规模显著扩大，产业链供应链现代化水平大幅提高，"
+        "每万人口高价值发明专利拥有量达到35件，新增智能工厂80家。"
+    )
+    out = select_sentences([text], "每万人口 高价值 发明专利 拥有量", 30, "每万人口高价值发明专利拥有量是多少？")[0]
+    # the figure's phrase, with its sentence's year frame; the phrases between are skipped
+    assert out == "到2025年,…每万人口高价值发明专利拥有量达到35件,"
+
+
+def test_every_clause_keeps_its_best_phrase_under_a_small_budget():
+    first = (
+        "到2025年，农产品质量安全例行监测合格率达到98%以上，食品抽检合格率达到98%以上，"
+        "制造业产品质量合格率达到94%以上。"
+    )
+    second = "——产品质量不断优化：制造业产品质量合格率达到95%以上，食品抽检合格率达到98.5%以上。"
+    one, two = select_sentences([first, second], "食品 抽检 合格率", 45, "食品抽检合格率各是多少？")
+    assert "食品抽检合格率达到98%以上" in one and "食品抽检合格率达到98.5%以上" in two
+
+
+def test_a_question_that_asks_for_no_fact_gets_whole_sentences():
+    text = "第一句讲组织领导，统筹协调各方力量。第二句讲品牌资产质押融资，支持企业创建自主品牌。"
+    out = select_sentences([text], "品牌 质押 融资", 30, "对品牌建设有什么支持？")[0]
+    assert out == "第二句讲品牌资产质押融资,支持企业创建自主品牌。"  # whole; the other sentence does not fit
+
+
+def test_rare_query_words_choose_the_excerpt_and_document_names_do_not():
+    text = "加强食品安全监管,开展进口食品清源行动。开展电梯安全攻坚,提升电梯安全水平。"
+    query = "行动 计划 电梯 安全"
+    # by word length alone the two sentences tie (行动+安全 vs 电梯+安全) and the first wins
+    assert select_sentences([text], query, 20)[0].startswith("加强食品")
+    idf = {"安全": 0.1, "行动": 0.5, "电梯": 3.0}
+    assert select_sentences([text], query, 20, weight=idf_weight(idf))[0] == "开展电梯安全攻坚,提升电梯安全水平。"

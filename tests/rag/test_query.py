@@ -110,6 +110,18 @@ def test_a_failing_translation_falls_back_instead_of_raising(analyzer):
     assert any("translation failed" in n for n in a.notes)
 
 
+def test_the_model_gets_places_and_number_scales_already_in_chinese(analyzer):
+    seen = []
+    analyzer.translate = lambda english: seen.append(english) or "东莞每万人口高价值发明专利拥有量目标是多少？"
+    try:
+        analyzer.analyze(
+            "What is Dongguan's target for patents per Ten Thousand residents, and per hundred million yuan?"
+        )
+    finally:
+        analyzer.translate = None
+    assert seen == ["What is 东莞 target for patents per 万 residents, and per 亿 yuan?"]
+
+
 def test_follow_up_keeps_the_previous_place_and_topic(analyzer):
     a = analyzer.analyze("那这个归谁管？", previous="韶关对品牌建设有什么奖励？", is_followup=True)
     assert a.places == ("shaoguan-interpretation",)
