@@ -170,27 +170,27 @@ def select_sentences(
     words in `ignore` (the documents' own names) do not count."""
     qtokens = set(tokens(query)) - (ignore or set())
     wanted = answer_states(question)
-    phrases = [_clause_pieces(normalize(t), by_phrase=bool(wanted)) for t in texts]
+    pieces = [_clause_pieces(normalize(t), by_phrase=bool(wanted)) for t in texts]
     ranked = []
-    for j, units in enumerate(phrases):
-        for k, (_, phrase) in enumerate(units):
-            score = _score(phrase, qtokens, weight)
-            ranked.append((not (score > 0 and states(phrase, wanted)), -score, j, k))
+    for j, units in enumerate(pieces):
+        for k, (_, piece) in enumerate(units):
+            score = _score(piece, qtokens, weight)
+            ranked.append((not (score > 0 and states(piece, wanted)), -score, j, k))
     ranked.sort()
     chosen: list[set[int]] = [set() for _ in texts]
     used = 0
-    best_first = {j: (j, k) for *_, j, k in reversed(ranked)}  # each clause's best phrase
+    best_first = {j: (j, k) for *_, j, k in reversed(ranked)}  # each clause's best piece
     for j, k in [best_first[j] for j in sorted(best_first)] + [(j, k) for *_, j, k in ranked]:
-        size = min(len(phrases[j][k][1]), budget)
+        size = min(len(pieces[j][k][1]), budget)
         if k in chosen[j] or (used + size > budget and used):
             continue
         chosen[j].add(k)
         used += size
-        opening = _opening(phrases[j], k)
+        opening = _opening(pieces[j], k)
         if opening is not None and opening not in chosen[j]:
             chosen[j].add(opening)
-            used += len(phrases[j][opening][1])
-    return [_joined([p for _, p in phrases[j]], chosen[j], budget) for j in range(len(texts))]
+            used += len(pieces[j][opening][1])
+    return [_joined([p for _, p in pieces[j]], chosen[j], budget) for j in range(len(texts))]
 
 
 def _clause_pieces(text: str, by_phrase: bool) -> list[tuple[int, str]]:
