@@ -24,7 +24,7 @@ from rag.declines import decline_reply
 from rag.diff import pair_first
 from rag.errors import ModelError
 from rag.excerpts import Block
-from rag.factcheck import is_refusal
+from rag.factcheck import found_nothing, is_refusal
 from rag.followup import is_followup, parse_history, previous_question
 from rag.index import CorpusIndex, ensure_index
 from rag.judging import judge_evidence
@@ -242,16 +242,19 @@ class AnswerPipeline:
                 yield self._judged_decline(turn, result, "judge", "judge")
                 return
         raw = yield from self._generate(turn, blocks, plan.asked)
-        if is_refusal(raw) and not plan.parts:
-            if gray_zone:  # the decision was only just "answer", and the model finds no answer
-                yield self._judged_decline(turn, result, "model-refusal", "model")
-                return
-            verdict = self._judge_evidence(result, blocks, "refusal", turn.usage)  # a second opinion before quoting
-            if verdict is not None:
-                turn.pred.extra["judge"] = verdict.to_dict()
-                if verdict.declined:
-                    yield self._judged_decline(turn, result, "judge", "judge")
+        # the model says it finds no answer, or writes nothing but "[1]" (a failed model is no opinion)
+        if found_nothing(raw) and not plan.parts and "llm_error" not in turn.pred.extra:
+            if gray_zone:  # only just "answer", and the judge already said yes: a refusal declines
+                if is_refusal(raw):
+                    yield self._judged_decline(turn, result, "model-refusal", "model")
                     return
+            else:
+                verdict = self._judge_evidence(result, blocks, "refusal", turn.usage)  # a second opinion before quoting
+                if verdict is not None:
+                    turn.pred.extra["judge"] = verdict.to_dict()
+                    if verdict.declined:
+                        yield self._judged_decline(turn, result, "judge", "judge")
+                        return
         english = turn.lang == "english"
         ctx = CheckContext(
             blocks, plan.asked_text, plan.query, english, self.retriever.idf, self._similarity, plan.parts

@@ -35,6 +35,8 @@ class AnswerWords:
     date_units: frozenset[str]  # "2025年" is supported by a bare "2025" (holds "" too: no unit)
     fact_number: re.Pattern  # a stated number with its unit ("94%", "3家"), not "PM2.5" or "5G"
     any_figure: re.Pattern  # any figure but a year, digits or a count in Chinese numerals ("三家")
+    count_fact: re.Pattern  # a count in Chinese numerals with its counter ("三个"), group 1 the numeral
+    numerals: str  # the Chinese numeral characters (a character class's contents)
     placeholder: re.Pattern  # "[编号]": a citation the model did not fill in
     clause_reference: re.Pattern  # "条款[1]", "第[2]条", "条款[1]和[3]": citations used as clauses' names
 
@@ -62,7 +64,11 @@ def _word_patterns(data: dict) -> dict[str, re.Pattern]:
         "fact_number": re.compile(
             rf"(?<![A-Za-z\d.])\d+(?:\.\d+)?(?![A-Za-z\d])\s*(?:{alternatives(words['fact_units'])})?"
         ),
-        "any_figure": re.compile(rf"(?<![\d.])(?!(?:19|20)\d\d(?:\D|$))\d+(?:\.\d+)?|[{numerals}]+[{counters}]"),
+        # an ordinal ("第十四条", "第3条") is not a figure
+        "any_figure": re.compile(
+            rf"(?<![\d.第])(?!(?:19|20)\d\d(?:\D|$))\d+(?:\.\d+)?|(?<![第{numerals}])[{numerals}]+[{counters}]"
+        ),
+        "count_fact": re.compile(rf"(?<![第{numerals}])([{numerals}]+)[{counters}]"),
         "placeholder": re.compile(rf"{OPEN}\s*({alternatives(words['citation_placeholders'])})\s*{CLOSE}"),
         "clause_reference": re.compile(
             rf"(?:{alternatives(words['clause_reference_words'])})\s*({OPEN}\s*(\d{{1,2}})\s*{CLOSE})"
@@ -84,4 +90,4 @@ def load_answer_words(directory: Path = LEXICON_DIR) -> AnswerWords:
     except re.error as exc:
         raise LexiconError(f"{path}: a word list makes a bad pattern ({exc})") from None
     date_units = frozenset(["", *(str(w) for w in data["date_units"])])
-    return AnswerWords(date_units=date_units, **patterns)
+    return AnswerWords(date_units=date_units, numerals=data["count_numerals"], **patterns)

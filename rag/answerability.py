@@ -12,7 +12,7 @@ Evidence rules (each one declines with a reason the reply can give):
   person, procedure) and no top clause sentence states one.
 
 In the gray zone (confidence just above the threshold) and when the model, reading the clauses,
-refuses, `ModelJudge` asks the local model one short yes/no question — do these sentences answer
+refuses or writes nothing but citations, `ModelJudge` asks the local model one short yes/no question — do these sentences answer
 this question? — and reads P(是) from its logits; below `RAG_JUDGE_MIN_YES` the question is declined.
 
 Otherwise a logistic regression over retrieval features (fitted with scikit-learn by `python -m

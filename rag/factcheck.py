@@ -11,6 +11,8 @@ from __future__ import annotations
 import re
 from collections import Counter
 
+import cn2an
+
 from rag.answer_words import load_answer_words
 from rag.excerpts import CITATION, Block, answer_states, bigrams, name_tokens, states
 from rag.lexicon import load_lexicon
@@ -40,20 +42,44 @@ OFF_TOPIC_MIN_HANZI = 20  # shorter answers are terse statements of the fact, no
 
 
 def facts_of(sentence: str) -> list[str]:
-    """Numbers (with their unit), quoted names and titles a sentence states."""
+    """Numbers (with their unit), counts in Chinese numerals ("三个", not "一个": that is an
+    article), quoted names and titles a sentence states."""
     found: list[str] = []
+    words = load_answer_words()
     plain = THOUSANDS.sub("", CITATION.sub("", sentence))  # "10,000" is the number 10000
-    for pattern in (load_answer_words().fact_number, *NAME_PATTERNS):
+    for pattern in (words.fact_number, *NAME_PATTERNS):
         for m in pattern.finditer(plain):
             fact = (m.group(1) if m.groups() else m.group(0)).strip()
             if fact:
                 found.append(fact)
+    found += [m.group(0) for m in words.count_fact.finditer(normalize(plain)) if (_count_value(m.group(1)) or 0) >= 2]
     return found
+
+
+def _count_value(numeral: str) -> int | None:
+    """三 → 3, 二十 → 20 (cn2an); None for what is no number ("万万")."""
+    try:
+        return int(cn2an.cn2an(numeral, "smart"))
+    except (ValueError, KeyError, TypeError):
+        return None
+
+
+def _count_supported(fact: str, texts: list[str]) -> bool:
+    """A count in Chinese numerals is supported by the same count, in numerals or digits, before
+    any word ("三个等级" by "分为三级", "十家" by "10家"), not by an ordinal ("第三方")."""
+    numerals = load_answer_words().numerals
+    numeral = re.match(rf"[{numerals}]+", fact).group(0)
+    value = _count_value(numeral)
+    written = f"{re.escape(numeral)}|{value}" if value is not None else re.escape(numeral)
+    count = re.compile(rf"(?<![第{numerals}\d.])(?:{written})(?![{numerals}\d.])\s*[\u4e00-\u9fff]")
+    return any(count.search(normalize(t)) for t in texts)
 
 
 def supported(fact: str, texts: list[str]) -> bool:
     """The fact stands in one of the texts; a number with a unit needs that unit there too
     ("94%" is not supported by "指数达到94"), except dates ("2025年" is supported by "2025")."""
+    if re.match(rf"[{load_answer_words().numerals}]", fact):
+        return _count_supported(fact, texts)
     key = match_key(fact)
     keys = [match_key(t) for t in texts]
     digits = re.match(r"\d+(?:\.\d+)?", key)
@@ -114,6 +140,12 @@ def is_degenerate(answer: str) -> bool:
 
 def is_refusal(answer: str) -> bool:
     return bool(load_answer_words().refusal.search(answer))
+
+
+def found_nothing(raw: str) -> bool:
+    """The model, reading the clauses, found no answer: it says so, or writes nothing but
+    citations ("[1]") or "有相关规定" — a second opinion is due before quoting the clauses."""
+    return is_refusal(raw) or not has_content(raw)
 
 
 def has_content(answer: str, question: str = "") -> bool:

@@ -1,4 +1,5 @@
-"""The yes/no judge's call in an answer: in the decision's gray zone, and after the model refuses.
+"""The yes/no judge's call in an answer: in the decision's gray zone, and after the model refuses
+(or writes nothing but citations).
 
 The judge (rag/answerability.py `ModelJudge`) reads the top clause sentences and the question; its
 call counts in the answer's usage, so its tokens come out of the answer's one prompt budget.

@@ -94,3 +94,11 @@ def test_a_backend_without_logits_reads_the_first_word():
     assert _answered_yes("是。", "是", "否") == 1.0
     assert _answered_yes(" 否", "是", "否") == 0.0
     assert _answered_yes("不确定", "是", "否") == 0.5
+
+
+def test_an_article_number_states_no_count():
+    from rag.lexicon import load_lexicon
+
+    states = load_lexicon().answer_type("count").states
+    assert not states.search("提高中小微企业质量管理能力”(第十四条)") and not states.search("见第3条")
+    assert states.search("新增检验检测机构3家") and states.search("分为三类")

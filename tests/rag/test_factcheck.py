@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from rag.factcheck import facts_of, ground_answer, has_content, is_refusal, misses_answer_type, off_topic, topic_terms
+from rag.factcheck import (
+    facts_of,
+    found_nothing,
+    ground_answer,
+    has_content,
+    is_refusal,
+    misses_answer_type,
+    off_topic,
+    topic_terms,
+)
 from tests.rag.hand_blocks import B1, B2, DRAFT, FINAL, block
 
 
@@ -23,6 +32,26 @@ def test_facts_ignore_names_like_pm25():
     assert "2.5" not in facts_of("PM2.5年均浓度维持在35微克")
     assert "35" in " ".join(facts_of("PM2.5年均浓度维持在35微克"))
     assert facts_of("支持“质量贷”和《东莞方案》") == ["质量贷", "东莞方案"]
+
+
+def test_a_count_in_chinese_numerals_needs_that_count_in_the_clause():
+    assert facts_of("分为三个等级[1]，培育一个品牌") == ["三个"]  # "一个" is an article
+    grading = block(1, DRAFT, "企业质量信用分为A、B、C三级。", "x/9")
+    ordinal = block(1, DRAFT, "（三）推行第三方认证，见第十四条。", "x/9")
+    digits = block(1, DRAFT, "新增检验检测机构10家以上。", "x/9")
+    assert ground_answer("分为三个等级[1]。", [grading]) == ("分为三个等级[1]。", 0)
+    assert ground_answer("分为三个等级[1]。", [ordinal]) == ("", 1)  # the model's invention
+    assert ground_answer("新增十家机构[1]。", [digits])[1] == 0
+
+
+def test_an_ordinal_is_not_a_figure():
+    assert misses_answer_type("分为几级？", "见第十四条[1]")
+    assert not misses_answer_type("分为几级？", "分为三级、共两类[1]")
+
+
+def test_the_model_found_nothing():
+    assert found_nothing("没有相关规定。") and found_nothing("[1]") and found_nothing("")
+    assert not found_nothing("由市场监管局负责[1]。")
 
 
 def test_refusals_empty_answers_and_restatements():
