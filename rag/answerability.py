@@ -9,11 +9,13 @@ Evidence rules (each one declines with a reason the reply can give):
 - `current`: it asks about the state today ("现在有多少家"), and the top clauses give only targets
   ("到2025年…达到…") or no figure;
 - `answer-type`: it asks for a kind of thing (amount, rate, count, date, year, contact, address,
-  person, procedure) and no top clause sentence states one.
+  person, procedure) and no top clause sentence states one — after `evidence_first` has moved up a
+  clause from a little further down that states it about the question's topic.
 
 In the gray zone (confidence just above the threshold) and when the model, reading the clauses,
-refuses or writes nothing but citations, `ModelJudge` asks the local model one short yes/no question — do these sentences answer
-this question? — and reads P(是) from its logits; below `RAG_JUDGE_MIN_YES` the question is declined.
+refuses or writes nothing but citations, `ModelJudge` asks the local model one short yes/no
+question — do these sentences answer this question? — and reads P(是) from its logits; below
+`RAG_JUDGE_MIN_YES` the question is declined.
 
 Otherwise a logistic regression over retrieval features (fitted with scikit-learn by `python -m
 eval.calibrate`, plain-JSON weights in `rag/confidence.json`) decides. Its features are computed
@@ -71,8 +73,10 @@ class EvidenceJudge:
         lexicon: Lexicon | None = None,
         threshold: float | None = None,
         topic_words: Callable[[str], list[str]] | None = None,
+        evidence_search_k: int = EVIDENCE_CLAUSES,
     ) -> None:
         self.topic_words = topic_words
+        self.evidence_search_k = evidence_search_k
         self.lexicon = lexicon or load_lexicon()
         self.model = model or ConfidenceModel.load()
         self.idf = idf
@@ -231,9 +235,53 @@ class EvidenceJudge:
         stated = [s.clause.clause_id for s in self.stating(kind, ranked, ask, english)] if kind else []
         return Decision(False, "", confidence, features, "model", stated)
 
+    def evidence_first(self, result: RetrievalResult) -> int | None:
+        """When no top clause states the asked-for kind of thing (an address, a rate…) but one a
+        little further down states it about the question's topic, that clause moves up to the last
+        of the top places the decision and the prompt read. Returns its old rank, else None.
+        One ranking only: compared sides are ordered by the ranker (`promote_stating`), parts keep theirs."""
+        analysis = result.analysis
+        kind = analysis.answer_type
+        if not kind or kind == "department" or result.parts or result.sides:
+            return None
+        ask = analysis.ask or analysis.focus
+        if self.stating(kind, result.clauses, ask, analysis.language == "english"):
+            return None
+        return self.promote_stating(result.clauses, analysis, ask, EVIDENCE_CLAUSES)
+
+    def promote_stating(self, ranked: list, analysis: QueryAnalysis, ask: str, places: int) -> int | None:
+        """Move the clause below the top `places` whose sentence stating the asked-for kind names the
+        most of the ask's topic words (IDF-weighted; not the words naming the kind: "申报条件", "地址")
+        up to the last of those places, when it names more than any of them. In place; returns its old rank."""
+        kind = analysis.answer_type
+        if not kind or kind == "department" or len(ranked) <= places:
+            return None
+        answer_type = self.lexicon.answer_type(kind)
+        kind_words = "".join(m.group(0) for m in answer_type.asks.finditer(normalize(ask).lower()))
+        anchors = [a for a in self._anchors(ask, analysis.language == "english") if a not in kind_words]
+        if not anchors:  # nothing to tell a clause about the topic from any clause with a figure
+            return None
+
+        def weight(scored) -> float:
+            """The rare words of the ask its best sentence stating the kind names (IDF sum, 0: none)."""
+            sentences = [t for t in _sentences(normalize(scored.clause.body)) if answer_type.states.search(t)]
+            return max((sum(self.idf.get(a, 0.0) for a in anchors if a in t) for t in sentences), default=0.0)
+
+        depth = min(len(ranked), self.evidence_search_k)
+        weights = [weight(s) for s in ranked[:depth]]
+        held = max(weights[:places])
+        best = max(range(places, depth), key=lambda i: (weights[i], -i), default=None)
+        # a clause further down moves up when it states the kind about more of the topic than the
+        # top places do ("制造业产品质量合格率达到94%" over "制造业质量竞争力指数达到94")
+        if best is None or weights[best] <= held:
+            return None
+        ranked.insert(places - 1, ranked.pop(best))
+        return best
+
     def decide_result(self, result: RetrievalResult) -> RetrievalResult:
         """Fill in the decision of a retrieval result, per part for several parts: a multi-part
         question is declined only when no part is answered, and is as sure as its surest part."""
+        result.extra["evidence_moved_from"] = self.evidence_first(result)
         analysis = result.analysis
         decision = self.decide(analysis, result.clauses, result.dense)
         if result.parts:

@@ -65,6 +65,7 @@ class Settings:
     translate_max_tokens: int = 48  # RAG_TRANSLATE_MAX_TOKENS: a translated question is short
     # --- retrieval ---
     top_k: int = 10  # RAG_TOP_K: clauses returned by the retriever (and into eval reports)
+    evidence_search_k: int = 8  # RAG_EVIDENCE_SEARCH_K: ranks searched for a clause stating the asked-for kind
     prompt_k: int = 3  # RAG_PROMPT_K: clauses put into the LLM prompt (the 4th added prompt time, not hits)
     prompt_k_part: int = 2  # RAG_PROMPT_K_PART: clauses per part of a multi-part question
     prompt_k_english: int = 4  # RAG_PROMPT_K_ENGLISH: for English questions, whose ranking is weaker
@@ -105,6 +106,8 @@ class Settings:
     def __post_init__(self) -> None:
         if self.n_threads < 1:
             raise ConfigError(f"RAG_N_THREADS must be >= 1, got {self.n_threads}")
+        if self.evidence_search_k < 1:
+            raise ConfigError(f"RAG_EVIDENCE_SEARCH_K must be >= 1, got {self.evidence_search_k}")
         if not 1 <= self.prompt_k <= self.top_k:
             raise ConfigError(f"need 1 <= RAG_PROMPT_K <= RAG_TOP_K, got {self.prompt_k} / {self.top_k}")
         if not 1 <= self.prompt_k_english <= self.top_k:

@@ -49,7 +49,6 @@ class HybridRetriever(BaseRetriever):
     def model_post_init(self, context: Any) -> None:
         if self.confidence_model is None:
             self.confidence_model = ConfidenceModel.load()
-        self._ranker = HybridRanker(self.index, self.embedder, self.settings, self.use_dense, self.use_bm25)
         self._idf = idf_table(self.index.chunk_tokens)
         texts = [c.text for c in self.index.clauses]
         self._analyzer = QueryAnalyzer(self.index.documents, texts, self._idf)
@@ -60,6 +59,10 @@ class HybridRetriever(BaseRetriever):
             self.confidence_model,
             threshold=self.settings.decline_threshold,
             topic_words=self._analyzer.topic_words,
+            evidence_search_k=self.settings.evidence_search_k,
+        )
+        self._ranker = HybridRanker(
+            self.index, self.embedder, self.settings, self.use_dense, self.use_bm25, self._judge.promote_stating
         )
 
     @property

@@ -7,6 +7,7 @@ topped up by cosine (reports want k clauses). It ranks; rag/answerability.py dec
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -20,11 +21,23 @@ from rag.retrieve.prefer import ChunkScores, Preference, ScoreFactors, keep_best
 from rag.retrieve.sparse import SparseSearch
 from rag.retrieve.types import RetrievalFilters, RetrievalResult, ScoredClause
 
+# (ranking, analysis, ask, places) -> old rank of the clause moved up, or None: the evidence
+# judge's `promote_stating`, so that a compared side leads with the clause stating what is asked
+Promote = Callable[[list[ScoredClause], QueryAnalysis, str, int], int | None]
+
 
 class HybridRanker:
     """Implements `Retriever` over a `CorpusIndex` (chunks, clauses, documents, FAISS and BM25)."""
 
-    def __init__(self, index: Any, embedder: Any, settings: Any, use_dense: bool = True, use_bm25: bool = True) -> None:
+    def __init__(
+        self,
+        index: Any,
+        embedder: Any,
+        settings: Any,
+        use_dense: bool = True,
+        use_bm25: bool = True,
+        promote: Promote | None = None,
+    ) -> None:
         if not (use_dense or use_bm25):
             raise ValueError("HybridRetriever needs at least one of use_dense / use_bm25")
         self.index = index
@@ -36,6 +49,7 @@ class HybridRanker:
         if use_bm25:
             self.searches.append(SparseSearch(index))
         self.weights = {"dense": settings.dense_weight, "bm25": settings.bm25_weight}
+        self.promote = promote
 
     # -- one ranking
     def _candidates(self, queries: list[tuple[str, float]]) -> tuple[list[tuple[list[int], float]], ChunkScores]:
@@ -120,12 +134,17 @@ class HybridRanker:
         if not analysis.compare_docs:
             return {}
         topic = without_names(text, [documents[d] for d in analysis.compare_docs])
+        slots = self.settings.compare_slots
+        depth = max(slots, self.settings.evidence_search_k) if self.promote else slots
         sides: dict[str, list[ScoredClause]] = {}
         for doc_id in analysis.compare_docs:
             if filters.allows(documents[doc_id]):
                 only = RetrievalFilters(doc_ids=(doc_id,))
                 preference = Preference(frozenset({doc_id}), wants_draft=True)
-                sides[doc_id] = self.rank(topic, preference, only, self.settings.compare_slots)[0]
+                side = self.rank(topic, preference, only, depth)[0]
+                if self.promote:  # each side's first clause states the asked-for figure, if one of them does
+                    self.promote(side, analysis, topic, 1)
+                sides[doc_id] = side[:slots]
         return sides
 
     def fill(

@@ -24,7 +24,12 @@ def corpus(settings):
     # a model that always answers: only the evidence rules can decline here
     always = ConfidenceModel([0.0] * 5, 10.0, [0.0] * 5, [1.0] * 5, threshold=0.5)
     judge = EvidenceJudge(
-        [c.text for c in clauses], [d.title for d in infos], idf, always, topic_words=analyzer.topic_words
+        [c.text for c in clauses],
+        [d.title for d in infos],
+        idf,
+        always,
+        topic_words=analyzer.topic_words,
+        evidence_search_k=settings.evidence_search_k,
     )
     by_id = {c.clause_id: c for c in clauses}
     return analyzer, judge, by_id, docs
@@ -102,3 +107,35 @@ def test_an_article_number_states_no_count():
     states = load_lexicon().answer_type("count").states
     assert not states.search("提高中小微企业质量管理能力”(第十四条)") and not states.search("见第3条")
     assert states.search("新增检验检测机构3家") and states.search("分为三类")
+
+
+NOTICE = "dongguan-2023-draft/pre2"  # the draft's notice: contact, e-mail and postal address
+
+
+def _result(corpus, question: str, clause_ids: list[str]):
+    from rag.retrieve.types import RetrievalFilters, RetrievalResult
+
+    analyzer, _, by_id, docs = corpus
+    ranked = [ScoredClause(by_id[i], docs[by_id[i].doc_id], 1.0, 0.9, 1.0, i) for i in clause_ids]
+    return RetrievalResult(question, question, ranked, [], RetrievalFilters(), 0.0, analyzer.analyze(question))
+
+
+def test_a_clause_further_down_that_states_the_asked_for_thing_moves_up(corpus):
+    _, judge, _, _ = corpus
+    others = [TESTING_BODIES, QUALITY_LOAN, "dongguan-2024-plan/3.3"]
+    result = _result(corpus, "东莞市场监督管理局在哪个办公区办公？地址是什么？", [*others, NOTICE])
+    assert judge.evidence_first(result) == 3
+    assert [s.clause.clause_id for s in result.clauses] == [TESTING_BODIES, QUALITY_LOAN, NOTICE, others[2]]
+    # a question whose top clauses already state the asked-for thing keeps its ranking
+    result = _result(corpus, "东莞到2025年检验检测认证机构要达到多少家？", [TESTING_BODIES, *others[1:], NOTICE])
+    assert judge.evidence_first(result) is None and result.clauses[2].clause.clause_id == others[2]
+
+
+def test_a_compared_side_leads_with_the_clause_stating_the_figure_about_more_of_the_topic(corpus):
+    analyzer, judge, by_id, docs = corpus
+    ids = ["dongguan-2023-draft/1.2.b4", "dongguan-2023-draft/1.2.p1", "dongguan-2023-draft/1.2.b1"]
+    side = [ScoredClause(by_id[i], docs[by_id[i].doc_id], 1.0, 0.9, 1.0, i) for i in ids]
+    ask = "制造业产品质量合格率定了多少？"  # b4 says 制造业质量竞争力指数达到94, b1 制造业产品质量合格率达到94%
+    assert judge.promote_stating(side, analyzer.analyze(ask), ask, 1) == 2
+    assert side[0].clause.clause_id == ids[2]
+    assert judge.promote_stating(side, analyzer.analyze(ask), ask, 1) is None  # already first: unchanged
