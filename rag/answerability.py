@@ -239,7 +239,7 @@ class EvidenceJudge:
         """When no top clause states the asked-for kind of thing (an address, a rate…) but one a
         little further down states it about the question's topic, that clause moves up to the last
         of the top places the decision and the prompt read. Returns its old rank, else None.
-        One ranking only: compared sides are ordered by the ranker (`promote_stating`), parts keep theirs."""
+        The whole question's ranking; compared sides and parts are ordered by the ranker (`promote_stating`)."""
         analysis = result.analysis
         kind = analysis.answer_type
         if not kind or kind == "department" or result.parts or result.sides:
@@ -247,18 +247,21 @@ class EvidenceJudge:
         ask = analysis.ask or analysis.focus
         if self.stating(kind, result.clauses, ask, analysis.language == "english"):
             return None
-        return self.promote_stating(result.clauses, analysis, ask, EVIDENCE_CLAUSES)
+        return self.promote_stating(result.clauses, ask, analysis.language == "english", EVIDENCE_CLAUSES, kind)
 
-    def promote_stating(self, ranked: list, analysis: QueryAnalysis, ask: str, places: int) -> int | None:
+    def promote_stating(
+        self, ranked: list, ask: str, english: bool, places: int, kind: str | None = None
+    ) -> int | None:
         """Move the clause below the top `places` whose sentence stating the asked-for kind names the
         most of the ask's topic words (IDF-weighted; not the words naming the kind: "申报条件", "地址")
-        up to the last of those places, when it names more than any of them. In place; returns its old rank."""
-        kind = analysis.answer_type
+        up to the last of those places, when it names more than any of them. In place; returns its old rank.
+        `kind`: the asked-for kind, by default read from `ask` (a part of a multi-part question)."""
+        kind = self.lexicon.answer_type_of(normalize(ask).lower()) if kind is None else kind
         if not kind or kind == "department" or len(ranked) <= places:
             return None
         answer_type = self.lexicon.answer_type(kind)
         kind_words = "".join(m.group(0) for m in answer_type.asks.finditer(normalize(ask).lower()))
-        anchors = [a for a in self._anchors(ask, analysis.language == "english") if a not in kind_words]
+        anchors = [a for a in self._anchors(ask, english) if a not in kind_words]
         if not anchors:  # nothing to tell a clause about the topic from any clause with a figure
             return None
 

@@ -10,6 +10,7 @@ import pytest
 
 from rag.answerability import EvidenceJudge
 from rag.confidence import ConfidenceModel
+from rag.config import Settings
 from rag.query import QueryAnalyzer
 from rag.retrieve.hybrid import HybridRanker
 from rag.retrieve.sparse import idf_table
@@ -87,3 +88,25 @@ def test_a_multi_part_question_is_declined_only_when_no_part_is_answered(stage):
     assert not result.declined
     single = replace(analysis, parts=())
     assert not judge.decide_result(ranker.run(single, RetrievalFilters(), 4)).part_decisions
+
+
+def test_each_part_and_each_compared_side_is_ordered_by_the_evidence_test(stage, tiny_index, fake_embedder):
+    """The ranker hands every part's and every side's ranking to the evidence judge's ordering
+    (`promote_stating`, tested on real clauses in tests/rag/test_answerability.py)."""
+    analyzer, _, _ = stage
+    calls = []
+
+    def promote(ranked, ask, english, places, kind):
+        calls.append((ask, places, kind, len(ranked)))
+        return None
+
+    settings = replace(Settings(), top_k=4, evidence_search_k=4)
+    ranker = HybridRanker(tiny_index, fake_embedder, settings, promote=promote)
+    parts = analyzer.analyze("东莞检验检测机构要达到多少家？另外品牌建设怎么奖励？")
+    ranker.run(parts, RetrievalFilters(), 4)
+    assert [(c[0], c[1], c[2]) for c in calls] == [(p.text, settings.prompt_k_part, None) for p in parts.parts]
+    calls.clear()
+    compare = analyzer.analyze("广东省和东莞市的品牌建设有什么不同？")
+    ranker.run(compare, RetrievalFilters(include_drafts=False), 4)
+    assert len(calls) == 2 and all(c[1] == 1 and c[2] == compare.answer_type for c in calls)
+    assert all(c[3] <= max(settings.compare_slots, settings.evidence_search_k) for c in calls)
