@@ -257,7 +257,7 @@ class EvidenceJudge:
         up to the last of those places, when it names more than any of them. In place; returns its old rank.
         `kind`: the asked-for kind, by default read from `ask` (a part of a multi-part question)."""
         kind = self.lexicon.answer_type_of(normalize(ask).lower()) if kind is None else kind
-        if not kind or kind == "department" or len(ranked) <= places:
+        if not kind or kind == "department" or places < 1 or len(ranked) <= places:
             return None
         answer_type = self.lexicon.answer_type(kind)
         kind_words = "".join(m.group(0) for m in answer_type.asks.finditer(normalize(ask).lower()))

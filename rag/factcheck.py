@@ -78,7 +78,7 @@ def _count_supported(fact: str, texts: list[str]) -> bool:
 def supported(fact: str, texts: list[str]) -> bool:
     """The fact stands in one of the texts; a number with a unit needs that unit there too
     ("94%" is not supported by "指数达到94"), except dates ("2025年" is supported by "2025")."""
-    if re.match(rf"[{load_answer_words().numerals}]", fact):
+    if load_answer_words().count_fact.fullmatch(fact):  # "三个", not a quoted name such as “十四五”
         return _count_supported(fact, texts)
     key = match_key(fact)
     keys = [match_key(t) for t in texts]

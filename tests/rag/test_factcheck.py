@@ -42,6 +42,8 @@ def test_a_count_in_chinese_numerals_needs_that_count_in_the_clause():
     assert ground_answer("分为三个等级[1]。", [grading]) == ("分为三个等级[1]。", 0)
     assert ground_answer("分为三个等级[1]。", [ordinal]) == ("", 1)  # the model's invention
     assert ground_answer("新增十家机构[1]。", [digits])[1] == 0
+    plan = block(1, DRAFT, "落实“十四五”规划。", "x/9")
+    assert ground_answer("要落实“十四五”规划[1]。", [plan])[1] == 0  # a quoted name, not a count
 
 
 def test_an_ordinal_is_not_a_figure():

@@ -104,6 +104,7 @@ def test_each_part_and_each_compared_side_is_ordered_by_the_evidence_test(stage,
     ranker = HybridRanker(tiny_index, fake_embedder, settings, promote=promote)
     parts = analyzer.analyze("东莞检验检测机构要达到多少家？另外品牌建设怎么奖励？")
     ranker.run(parts, RetrievalFilters(), 4)
+    assert parts.multi_part and len(calls) == len(parts.parts) == 2
     assert [(c[0], c[1], c[2]) for c in calls] == [(p.text, settings.prompt_k_part, None) for p in parts.parts]
     calls.clear()
     compare = analyzer.analyze("广东省和东莞市的品牌建设有什么不同？")
