@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from rag.confidence import ConfidenceModel, QueryFeatures
+from rag.glossary import chinese_terms
 from rag.lexicon import Lexicon, load_lexicon
 from rag.query import QueryAnalysis
 from rag.text import SENTENCE_ENDS, match_key, normalize, specificity, split_sentences, tokens
@@ -143,7 +144,7 @@ class EvidenceJudge:
             unmet_answer_type=self._unmet(analysis, ask, ranked),
         )
 
-    def stating(self, answer_type: str, ranked: list, ask: str = "", english: bool = False) -> list:
+    def stating(self, answer_type: str, ranked: list, ask: str = "", english: str = "") -> list:
         """The top clauses with a sentence that states the asked-for kind of thing about the focus:
         the sentence matches the type's `states` pattern and names one of the ask's topic words
         (when the top clauses use any of them), so "利率是多少" is not answered by a pass rate."""
@@ -168,12 +169,16 @@ class EvidenceJudge:
                     break
         return out
 
-    def _anchors(self, ask: str, english: bool = False) -> list[str]:
+    def _anchors(self, ask: str, english: str = "") -> list[str]:
         """Words of the ask that a sentence stating its answer would name: the topic words, or, when
         the ask has none, any word the plans use that is not a question word or a place (贷款).
-        None for English: a translation paraphrases (政府服务 for the plans' 政务服务)."""
-        if self.topic_words is None or english:
+        `english`: the English original of an English question ("" otherwise). A translation
+        paraphrases (政府服务 for the plans' 政务服务, 措施 for 举措), so the glossary's Chinese for
+        its English words ("measures" → 举措 措施) anchor as well."""
+        if self.topic_words is None:
             return []
+        if english:
+            ask = " ".join([ask, *chinese_terms(english)])
         topics = self.topic_words(ask)
         if topics:
             return topics
@@ -199,13 +204,13 @@ class EvidenceJudge:
             return ""
         if analysis.asks_national and kind in FIGURE_TYPES:  # a national figure: the plans are local
             return "national"
-        stating = self.stating(kind, ranked, ask, analysis.language == "english")
+        stating = self.stating(kind, ranked, ask, _english(analysis, ask))
         if not stating:
             return kind
         if analysis.asks_current and kind in FIGURE_TYPES:
             # today's figure: a sentence with the figure that is not a target ("到2025年…达到…以上")
             states = lx.answer_type(kind).states
-            topics = self._anchors(ask, analysis.language == "english")
+            topics = self._anchors(ask, _english(analysis, ask))
             present = [
                 sent
                 for s in stating
@@ -231,8 +236,7 @@ class EvidenceJudge:
             return Decision(True, "low-confidence", confidence, features, "model")
         ask = ask or analysis.ask or analysis.focus
         kind = self.lexicon.answer_type_of(normalize(ask).lower())
-        english = analysis.language == "english"
-        stated = [s.clause.clause_id for s in self.stating(kind, ranked, ask, english)] if kind else []
+        stated = [s.clause.clause_id for s in self.stating(kind, ranked, ask, _english(analysis, ask))] if kind else []
         return Decision(False, "", confidence, features, "model", stated)
 
     def evidence_first(self, result: RetrievalResult) -> int | None:
@@ -245,12 +249,13 @@ class EvidenceJudge:
         if not kind or kind == "department" or result.parts or result.sides:
             return None
         ask = analysis.ask or analysis.focus
-        if self.stating(kind, result.clauses, ask, analysis.language == "english"):
+        english = _english(analysis, ask)
+        if self.stating(kind, result.clauses, ask, english):
             return None
-        return self.promote_stating(result.clauses, ask, analysis.language == "english", EVIDENCE_CLAUSES, kind)
+        return self.promote_stating(result.clauses, ask, english, EVIDENCE_CLAUSES, kind)
 
     def promote_stating(
-        self, ranked: list, ask: str, english: bool, places: int, kind: str | None = None
+        self, ranked: list, ask: str, english: str, places: int, kind: str | None = None
     ) -> int | None:
         """Move the clause below the top `places` whose sentence stating the asked-for kind names the
         most of the ask's topic words (IDF-weighted; not the words naming the kind: "申报条件", "地址")
@@ -309,6 +314,14 @@ class EvidenceJudge:
                 d = Decision(True, before.reason, d.confidence, d.features, "rule")
             decisions.append(d)
         return decisions
+
+
+def _english(analysis: QueryAnalysis, ask: str) -> str:
+    """The English words behind `ask` for an English question ("" for a Chinese one): the original
+    question when `ask` is its translation, else the part's own English text."""
+    if analysis.language != "english":
+        return ""
+    return ask if ask in analysis.normalized else analysis.normalized
 
 
 def _sentences(text: str) -> list[str]:

@@ -21,10 +21,10 @@ from rag.retrieve.prefer import ChunkScores, Preference, ScoreFactors, keep_best
 from rag.retrieve.sparse import SparseSearch
 from rag.retrieve.types import RetrievalFilters, RetrievalResult, ScoredClause
 
-# (ranking, ask, english, places, kind or None: read from the ask) -> old rank of the clause moved
+# (ranking, ask, the English original or "", places, kind or None: read from the ask) -> old rank of the clause moved
 # up, or None: the evidence judge's `promote_stating`, so that a compared side or a part of a
 # multi-part question leads with the clause stating what is asked
-Promote = Callable[[list[ScoredClause], str, bool, int, str | None], int | None]
+Promote = Callable[[list[ScoredClause], str, str, int, str | None], int | None]
 
 
 class HybridRanker:
@@ -129,7 +129,7 @@ class HybridRanker:
         if self.promote:  # each part's prompt clauses include one stating what that part asks, if any does
             english = analysis.language == "english"
             for part, ranked in zip(analysis.parts, rankings, strict=True):
-                self.promote(ranked, part.text, english, self.settings.prompt_k_part, None)
+                self.promote(ranked, part.text, part.text if english else "", self.settings.prompt_k_part, None)
         return rankings
 
     def _rank_sides(
@@ -149,7 +149,8 @@ class HybridRanker:
                 preference = Preference(frozenset({doc_id}), wants_draft=True)
                 side = self.rank(topic, preference, only, depth)[0]
                 if self.promote:  # each side's first clause states the asked-for figure, if one of them does
-                    self.promote(side, topic, analysis.language == "english", 1, analysis.answer_type)
+                    english = analysis.normalized if analysis.language == "english" else ""
+                    self.promote(side, topic, english, 1, analysis.answer_type)
                 sides[doc_id] = side[:slots]
         return sides
 

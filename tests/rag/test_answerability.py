@@ -136,6 +136,20 @@ def test_a_compared_side_leads_with_the_clause_stating_the_figure_about_more_of_
     ids = ["dongguan-2023-draft/1.2.b4", "dongguan-2023-draft/1.2.p1", "dongguan-2023-draft/1.2.b1"]
     side = [ScoredClause(by_id[i], docs[by_id[i].doc_id], 1.0, 0.9, 1.0, i) for i in ids]
     ask = "制造业产品质量合格率定了多少？"  # b4 says 制造业质量竞争力指数达到94, b1 制造业产品质量合格率达到94%
-    assert judge.promote_stating(side, ask, False, 1) == 2  # the kind (count) read from the ask
+    assert judge.promote_stating(side, ask, "", 1) == 2  # the kind (count) read from the ask
     assert side[0].clause.clause_id == ids[2]
-    assert judge.promote_stating(side, ask, False, 1) is None  # already first: unchanged
+    assert judge.promote_stating(side, ask, "", 1) is None  # already first: unchanged
+
+
+def test_an_english_question_is_anchored_by_the_glossary_chinese_for_its_words(corpus):
+    """A translation paraphrases (措施 where the plans say 举措): the glossary's Chinese for the
+    English words ("measures" → 举措 措施) anchors the clause that states the count."""
+    _, judge, by_id, docs = corpus
+    ids = ["shaoguan-interpretation/pre1", "shaoguan-interpretation/1.3", "shaoguan-interpretation/1.1"]
+    counted = "shaoguan-interpretation/2"  # "提出了23条实实在在的举措"
+    ranked = [ScoredClause(by_id[i], docs[by_id[i].doc_id], 1.0, 0.9, 1.0, i) for i in [*ids, counted]]
+    english = "How many measures are set out in Shaoguan's plan?"
+    translation = "韶关的方案列出了多少项措施？"
+    assert judge.promote_stating(list(ranked), translation, "", 3, "count") is None  # Chinese alone: no anchor
+    assert judge.promote_stating(ranked, translation, english, 3, "count") == 3
+    assert ranked[2].clause.clause_id == counted
