@@ -254,9 +254,7 @@ class EvidenceJudge:
             return None
         return self.promote_stating(result.clauses, ask, english, EVIDENCE_CLAUSES, kind)
 
-    def promote_stating(
-        self, ranked: list, ask: str, english: str, places: int, kind: str | None = None
-    ) -> int | None:
+    def promote_stating(self, ranked: list, ask: str, english: str, places: int, kind: str | None = None) -> int | None:
         """Move the clause below the top `places` whose sentence stating the asked-for kind names the
         most of the ask's topic words (IDF-weighted; not the words naming the kind: "申报条件", "地址")
         up to the last of those places, when it names more than any of them. In place; returns its old rank.
