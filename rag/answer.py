@@ -208,6 +208,8 @@ class AnswerPipeline:
             analysis=result.analysis.to_dict(),
             decided_by=result.decision.mechanism,
         )
+        if result.extra.get("evidence_moved_from") is not None:  # 0-based rank of the clause moved up
+            pred.extra["evidence_moved_from"] = result.extra["evidence_moved_from"]
         if result.declined:
             pred.declined = True
             pred.extra["decline_reason"] = result.decline_reason

@@ -90,4 +90,4 @@ def load_answer_words(directory: Path = LEXICON_DIR) -> AnswerWords:
     except re.error as exc:
         raise LexiconError(f"{path}: a word list makes a bad pattern ({exc})") from None
     date_units = frozenset(["", *(str(w) for w in data["date_units"])])
-    return AnswerWords(date_units=date_units, numerals=data["count_numerals"], **patterns)
+    return AnswerWords(date_units=date_units, numerals=re.escape(data["count_numerals"]), **patterns)

@@ -104,11 +104,14 @@ class EvidenceJudge:
         top_text = " ".join(top)
         top_dense = float(dense.max()) if dense.size else 0.0
         margin = top_dense - float(np.median(dense)) if dense.size else 0.0
-        words = [
-            t
-            for t in dict.fromkeys(tokens(ask))
-            if re.search(r"[\u4e00-\u9fff]", t) and t not in lx.question_words and not lx.interrogative.match(t)
-        ]
+        words = _without_compounds(
+            [
+                t
+                for t in dict.fromkeys(tokens(ask))
+                if re.search(r"[\u4e00-\u9fff]", t) and t not in lx.question_words and not lx.interrogative.match(t)
+            ],
+            self.idf,
+        )
         alternatives = {t: set(g) for g in analysis.glossary_terms for t in g}
         coverage, missing_rarity = float("nan"), 0.0
         if words and ranked:
@@ -150,9 +153,7 @@ class EvidenceJudge:
         (when the top clauses use any of them), so "利率是多少" is not answered by a pass rate."""
         if not answer_type:
             return list(ranked[:EVIDENCE_CLAUSES])
-        lx = self.lexicon
-        states = lx.answer_type(answer_type).states
-        money = answer_type in {"amount", "count"} and lx.money_words.search(normalize(ask).lower())
+        states_kind = self._states_kind(answer_type, ask)
         top = ranked[:EVIDENCE_CLAUSES]
         top_text = normalize(" ".join(s.clause.text for s in top))
         topics = [t for t in self._anchors(ask, english) if t in top_text]
@@ -162,12 +163,20 @@ class EvidenceJudge:
                 out.append(s)
                 continue
             for sentence in _sentences(normalize(s.clause.body)):
-                if money and not lx.answer_type("amount").states.search(sentence):
-                    continue
-                if states.search(sentence) and (not topics or any(t in sentence for t in topics)):
+                if states_kind(sentence) and (not topics or any(t in sentence for t in topics)):
                     out.append(s)
                     break
         return out
+
+    def _states_kind(self, answer_type: str, ask: str) -> Callable[[str], bool]:
+        """Does a sentence state the asked-for kind? An amount or count asked in money ("多少钱",
+        "几万元") needs a sum of money, not just any figure."""
+        lx = self.lexicon
+        states = lx.answer_type(answer_type).states
+        if answer_type in {"amount", "count"} and lx.money_words.search(normalize(ask).lower()):
+            money = lx.answer_type("amount").states
+            return lambda sentence: bool(states.search(sentence) and money.search(sentence))
+        return lambda sentence: bool(states.search(sentence))
 
     def _anchors(self, ask: str, english: str = "") -> list[str]:
         """Words of the ask that a sentence stating its answer would name: the topic words, or, when
@@ -263,6 +272,7 @@ class EvidenceJudge:
         if not kind or kind == "department" or places < 1 or len(ranked) <= places:
             return None
         answer_type = self.lexicon.answer_type(kind)
+        states_kind = self._states_kind(kind, ask)
         kind_words = "".join(m.group(0) for m in answer_type.asks.finditer(normalize(ask).lower()))
         anchors = [a for a in self._anchors(ask, english) if a not in kind_words]
         if not anchors:  # nothing to tell a clause about the topic from any clause with a figure
@@ -270,7 +280,7 @@ class EvidenceJudge:
 
         def weight(scored) -> float:
             """The rare words of the ask its best sentence stating the kind names (IDF sum, 0: none)."""
-            sentences = [t for t in _sentences(normalize(scored.clause.body)) if answer_type.states.search(t)]
+            sentences = [t for t in _sentences(normalize(scored.clause.body)) if states_kind(t)]
             return max((sum(self.idf.get(a, 0.0) for a in anchors if a in t) for t in sentences), default=0.0)
 
         depth = min(len(ranked), self.evidence_search_k)
@@ -312,6 +322,28 @@ class EvidenceJudge:
                 d = Decision(True, before.reason, d.confidence, d.features, "rule")
             decisions.append(d)
         return decisions
+
+
+def _without_compounds(words: list[str], idf: dict[str, float]) -> list[str]:
+    """`words` (jieba search mode: a long word and its pieces) with each stretch of the question
+    counted once: a word the plans never use counts at its longest (有助于, not also 有助 and 助于,
+    which look like rare words), and not at all when the plans' words among `words` spell it out
+    (法律义务 = 法律 + 义务: its parts carry it)."""
+    known = [w for w in words if w in idf]
+    unknown = [w for w in words if w not in idf]
+
+    def spelled(word: str) -> bool:
+        covered = [False] * len(word)
+        for part in known:
+            if part != word and part in word:
+                i = word.find(part)
+                covered[i : i + len(part)] = [True] * len(part)
+        return all(covered)
+
+    def piece(word: str) -> bool:
+        return any(word != other and word in other for other in unknown)
+
+    return [w for w in words if w in idf or not (spelled(w) or piece(w))]
 
 
 def _english(analysis: QueryAnalysis, ask: str) -> str:

@@ -11,12 +11,10 @@ from __future__ import annotations
 import re
 from collections import Counter
 
-import cn2an
-
 from rag.answer_words import load_answer_words
 from rag.excerpts import CITATION, Block, answer_states, bigrams, name_tokens, states
 from rag.lexicon import load_lexicon
-from rag.text import match_key, normalize, split_sentences, tokens
+from rag.text import chinese_number, match_key, normalize, split_sentences, tokens
 
 # after the number with its unit (`AnswerWords.fact_number`, data/lexicon/answer.yaml)
 NAME_PATTERNS = (
@@ -57,11 +55,9 @@ def facts_of(sentence: str) -> list[str]:
 
 
 def _count_value(numeral: str) -> int | None:
-    """三 → 3, 二十 → 20 (cn2an); None for what is no number ("万万")."""
-    try:
-        return int(cn2an.cn2an(numeral, "smart"))
-    except (ValueError, KeyError, TypeError):
-        return None
+    """三 → 3, 二十 → 20; None for what is no number ("万万")."""
+    value = chinese_number(numeral)
+    return None if value is None else int(value)
 
 
 def _count_supported(fact: str, texts: list[str]) -> bool:

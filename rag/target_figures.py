@@ -18,7 +18,7 @@ from pathlib import Path
 import yaml
 
 from rag.lexicon import LEXICON_DIR, LexiconError
-from rag.text import split_sentences
+from rag.text import chinese_number, split_sentences
 
 LEXICON_FILE = LEXICON_DIR / "targets.yaml"
 SEGMENT_PUNCT = "，,：:；;。"
@@ -123,9 +123,10 @@ def format_value(value: float) -> str:
 
 
 def _cjk_value(numeral: str) -> float:
-    import cn2an
-
-    return float(cn2an.cn2an(numeral, "smart"))
+    value = chinese_number(numeral)
+    if value is None:
+        raise ValueError(f"not a number: {numeral}")
+    return value
 
 
 def find_figures(sentence: str, has_year: bool, lexicon: TargetLexicon | None = None) -> list[Figure]:

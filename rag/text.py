@@ -12,6 +12,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
+import cn2an
 import jieba
 import opencc
 
@@ -122,3 +123,12 @@ def script_of(text: str) -> str:
     changed = sum(1 for a, b in zip(cjk, simplified, strict=False) if a != b)
     # a single ambiguous character is not enough evidence of traditional script
     return "traditional" if changed >= 2 or (changed == 1 and len(cjk) <= 6) else "simplified"
+
+
+def chinese_number(numeral: str) -> float | None:
+    """A number written in Chinese numerals (三 → 3, 二十 → 20, 1.5万 → 15000; cn2an "smart" mode),
+    None for what is no number ("万万")."""
+    try:
+        return float(cn2an.cn2an(numeral, "smart"))
+    except (ValueError, KeyError, TypeError):
+        return None

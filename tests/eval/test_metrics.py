@@ -152,3 +152,14 @@ def test_threshold_is_the_middle_of_the_best_range():
     answerable = [False, False, True, True, True, True]
     t = choose_threshold(probs, answerable)
     assert 0.3 < t < 0.5
+
+
+def test_threshold_keeps_every_sets_false_declines_within_its_limit():
+    from eval.calibrate import choose_threshold
+
+    # declining below 0.3 declines all three unanswerable questions and one answerable question
+    # of fourteen (0.07 pooled); but that one is one of set b's two answerable questions
+    probs = [0.1, 0.2, 0.3, *[0.8] * 12, 0.3, 0.9]
+    answerable = [False, False, False, *[True] * 12, True, True]
+    assert choose_threshold(probs, answerable, ["a"] * 17, {"a": 0.1}) > 0.3  # pooled: within 0.1
+    assert choose_threshold(probs, answerable, ["a"] * 15 + ["b"] * 2, {"a": 0.1, "b": 0.1}) < 0.3

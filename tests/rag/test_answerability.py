@@ -153,3 +153,15 @@ def test_an_english_question_is_anchored_by_the_glossary_chinese_for_its_words(c
     assert judge.promote_stating(list(ranked), translation, "", 3, "count") is None  # Chinese alone: no anchor
     assert judge.promote_stating(ranked, translation, english, 3, "count") == 3
     assert ranked[2].clause.clause_id == counted
+
+
+def test_each_stretch_of_the_question_counts_once_among_the_missing_words():
+    from rag.answerability import _without_compounds
+
+    idf = {"法律": 3.5, "义务": 3.7, "企业": 0.8}
+    # a compound the plans never use, spelled out by words they do use: its parts carry it
+    assert _without_compounds(["企业", "法律", "义务", "法律义务"], idf) == ["企业", "法律", "义务"]
+    # a word the plans never use counts at its longest, not also as its pieces
+    assert _without_compounds(["有助", "助于", "有助于", "企业"], idf) == ["有助于", "企业"]
+    # half spelled out by the plans' words: still a missing word, counted once
+    assert _without_compounds(["法律", "援助", "法律援助"], idf) == ["法律", "法律援助"]
