@@ -104,11 +104,17 @@ class EvidenceJudge:
         top_text = " ".join(top)
         top_dense = float(dense.max()) if dense.size else 0.0
         margin = top_dense - float(np.median(dense)) if dense.size else 0.0
+        # words naming the version asked for (草稿, 正式版) say which document, not what about: the
+        # version reading (analysis.versions) has used them, and the plans call a draft 征求意见稿
+        version_words = [*lx.draft_words, *lx.final_words] if analysis.versions else []
         words = _without_compounds(
             [
                 t
                 for t in dict.fromkeys(tokens(ask))
-                if re.search(r"[\u4e00-\u9fff]", t) and t not in lx.question_words and not lx.interrogative.match(t)
+                if re.search(r"[\u4e00-\u9fff]", t)
+                and t not in lx.question_words
+                and not lx.interrogative.match(t)
+                and not any(v in t for v in version_words)
             ],
             self.idf,
         )

@@ -77,13 +77,13 @@ def test_the_gate_fails_on_any_bound_out_of_range_and_on_errors():
 @pytest.mark.slow  # English questions are translated by the real model
 def test_retrieval_quality_on_users_own_words(tmp_path_factory, pipeline):
     # measured 2026-11-29 on users-dev.jsonl (95 questions in users' words, retrieval-only): hit@5 0.971,
-    # mrr 0.866, decline 0.920 (23/25), false decline 0.043 (3/70); before rag/query.py: 0.871 / 0.757.
+    # mrr 0.866, decline 0.920 (23/25), false decline 0.014 (1/70); before rag/query.py: 0.871 / 0.757.
     out = tmp_path_factory.mktemp("users-retrieval")
     o = run(DEV.with_name("users-dev.jsonl"), out, retrieval_only=True, limit=None, types=None)["overall"]
     assert o["n_errors"] == 0
     assert o["hit@5"] >= 0.92
     assert o["decline_rate"] >= 0.92
-    assert o["false_decline_rate"] <= 0.06
+    assert o["false_decline_rate"] <= 0.03
     assert o["retrieval_s_p50"] < 0.2
 
 

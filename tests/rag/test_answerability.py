@@ -165,3 +165,17 @@ def test_each_stretch_of_the_question_counts_once_among_the_missing_words():
     assert _without_compounds(["有助", "助于", "有助于", "企业"], idf) == ["有助于", "企业"]
     # half spelled out by the plans' words: still a missing word, counted once
     assert _without_compounds(["法律", "援助", "法律援助"], idf) == ["法律", "法律援助"]
+
+
+def test_words_naming_the_version_asked_for_are_not_missing_topic_words(corpus):
+    from dataclasses import replace
+
+    analyzer, judge, by_id, docs = corpus
+    ids = ["dongguan-2023-draft/1.2.b1", "dongguan-2023-draft/1.2.b4"]
+    ranked = [ScoredClause(by_id[i], docs[by_id[i].doc_id], 1.0, 0.9, 1.0, i) for i in ids]
+    dense = np.array([0.9, 0.8], dtype=np.float32)
+    analysis = analyzer.analyze("东莞制造业产品质量合格率，草稿版和正式版分别是多少？")
+    assert analysis.versions  # the version reading has used 草稿版 / 正式版
+    read = judge.features(analysis, ranked, dense)
+    unread = judge.features(replace(analysis, versions=()), ranked, dense)  # as if no version were read
+    assert read.coverage > unread.coverage and read.missing_rarity < unread.missing_rarity
