@@ -48,6 +48,8 @@ def choose_threshold(
     else the fewest false declines; then the fewest false declines; among thresholds that tie on
     both, the middle of their range (a margin on both sides for questions not in the set)."""
     sets = sets or [""] * len(probs)
+    if len(sets) != len(probs):
+        raise ValueError(f"{len(sets)} set names for {len(probs)} scores")
     limits = limits or {}
     groups = {name: [i for i, s in enumerate(sets) if s == name] for name in dict.fromkeys(sets)}
     candidates = sorted({round(p, 4) for p in probs} | {0.5})
@@ -106,7 +108,10 @@ def main(argv: list[str] | None = None) -> int:
         features, labels, trained_on=" + ".join(f"{p}" for p in datasets) + f" ({len(questions)} questions)"
     )
     cv = cross_validated(features, labels, args.folds)
-    threshold = choose_threshold(cv, labels, [name for name, _ in questions], MAX_FALSE_DECLINE)
+    set_names = [name for name, _ in questions]
+    for name in dict.fromkeys(set_names):
+        print(f"{name}: false declines at most {MAX_FALSE_DECLINE.get(name, DEFAULT_MAX_FALSE_DECLINE):.2f}")
+    threshold = choose_threshold(cv, labels, set_names, MAX_FALSE_DECLINE)
     model = replace(model, threshold=round(threshold, 4))
     in_sample = [0.0 if f.decisive_reason else model.predict(f) for f in features]
     print(f"threshold  decline  false_decline   ({args.folds}-fold cross-validated, all sets)")

@@ -36,6 +36,7 @@ import numpy as np
 from rag.confidence import ConfidenceModel, QueryFeatures
 from rag.glossary import chinese_terms
 from rag.lexicon import Lexicon, load_lexicon
+from rag.places import without_version_words
 from rag.query import QueryAnalysis
 from rag.text import SENTENCE_ENDS, match_key, normalize, specificity, split_sentences, tokens
 
@@ -104,17 +105,14 @@ class EvidenceJudge:
         top_text = " ".join(top)
         top_dense = float(dense.max()) if dense.size else 0.0
         margin = top_dense - float(np.median(dense)) if dense.size else 0.0
-        # words naming the version asked for (草稿, 正式版) say which document, not what about: the
+        # words naming the version asked for (草稿版, 正式版) say which document, not what about: the
         # version reading (analysis.versions) has used them, and the plans call a draft 征求意见稿
-        version_words = [*lx.draft_words, *lx.final_words] if analysis.versions else []
+        topic = without_version_words(ask, lx) if analysis.versions else ask
         words = _without_compounds(
             [
                 t
-                for t in dict.fromkeys(tokens(ask))
-                if re.search(r"[\u4e00-\u9fff]", t)
-                and t not in lx.question_words
-                and not lx.interrogative.match(t)
-                and not any(v in t for v in version_words)
+                for t in dict.fromkeys(tokens(topic))
+                if re.search(r"[\u4e00-\u9fff]", t) and t not in lx.question_words and not lx.interrogative.match(t)
             ],
             self.idf,
         )
@@ -188,15 +186,19 @@ class EvidenceJudge:
         """Words of the ask that a sentence stating its answer would name: the topic words, or, when
         the ask has none, any word the plans use that is not a question word or a place (贷款).
         `english`: the English original of an English question ("" otherwise). A translation
-        paraphrases (政府服务 for the plans' 政务服务, 措施 for 举措), so the glossary's Chinese for
-        its English words ("measures" → 举措 措施) anchor as well."""
+        paraphrases (政府服务 for the plans' 政务服务, 措施 for 举措), so the topic words among the
+        glossary's Chinese for its English words ("measures" → 举措 措施) anchor as well — not those
+        naming a version ("draft" → 征求意见稿), which say which document, not what about."""
         if self.topic_words is None:
             return []
+        anchors = self.topic_words(ask) or self._plan_words(ask)
         if english:
-            ask = " ".join([ask, *chinese_terms(english)])
-        topics = self.topic_words(ask)
-        if topics:
-            return topics
+            terms = without_version_words(" ".join(chinese_terms(english)), self.lexicon)
+            anchors += [t for t in self.topic_words(terms) if t not in anchors]
+        return anchors
+
+    def _plan_words(self, ask: str) -> list[str]:
+        """The ask's words the plans use that are rare enough to tell clauses apart, question words aside."""
         lx = self.lexicon
         floor = ANCHOR_MIN_IDF_SHARE * self.max_idf
         return [
@@ -219,13 +221,13 @@ class EvidenceJudge:
             return ""
         if analysis.asks_national and kind in FIGURE_TYPES:  # a national figure: the plans are local
             return "national"
-        stating = self.stating(kind, ranked, ask, _english(analysis, ask))
+        stating = self.stating(kind, ranked, ask, analysis.english_of(ask))
         if not stating:
             return kind
         if analysis.asks_current and kind in FIGURE_TYPES:
             # today's figure: a sentence with the figure that is not a target ("到2025年…达到…以上")
             states = lx.answer_type(kind).states
-            topics = self._anchors(ask, _english(analysis, ask))
+            topics = self._anchors(ask, analysis.english_of(ask))
             present = [
                 sent
                 for s in stating
@@ -251,7 +253,7 @@ class EvidenceJudge:
             return Decision(True, "low-confidence", confidence, features, "model")
         ask = ask or analysis.ask or analysis.focus
         kind = self.lexicon.answer_type_of(normalize(ask).lower())
-        stated = [s.clause.clause_id for s in self.stating(kind, ranked, ask, _english(analysis, ask))] if kind else []
+        stated = [s.clause.clause_id for s in self.stating(kind, ranked, ask, analysis.english_of(ask))] if kind else []
         return Decision(False, "", confidence, features, "model", stated)
 
     def evidence_first(self, result: RetrievalResult) -> int | None:
@@ -264,7 +266,7 @@ class EvidenceJudge:
         if not kind or kind == "department" or result.parts or result.sides:
             return None
         ask = analysis.ask or analysis.focus
-        english = _english(analysis, ask)
+        english = analysis.english_of(ask)
         if self.stating(kind, result.clauses, ask, english):
             return None
         return self.promote_stating(result.clauses, ask, english, EVIDENCE_CLAUSES, kind)
@@ -331,10 +333,10 @@ class EvidenceJudge:
 
 
 def _without_compounds(words: list[str], idf: dict[str, float]) -> list[str]:
-    """`words` (jieba search mode: a long word and its pieces) with each stretch of the question
-    counted once: a word the plans never use counts at its longest (有助于, not also 有助 and 助于,
-    which look like rare words), and not at all when the plans' words among `words` spell it out
-    (法律义务 = 法律 + 义务: its parts carry it)."""
+    """`words` (jieba search mode: a long word and its pieces) with a word the plans never use counted
+    once: at its longest (有助于, not also 有助 and 助于, which look like rare words), and not at all
+    when the plans' words among `words` spell it out (法律义务 = 法律 + 义务: its parts carry it).
+    Words the plans use keep their pieces (产品质量, 产品, 质量), as before."""
     known = [w for w in words if w in idf]
     unknown = [w for w in words if w not in idf]
 
@@ -350,14 +352,6 @@ def _without_compounds(words: list[str], idf: dict[str, float]) -> list[str]:
         return any(word != other and word in other for other in unknown)
 
     return [w for w in words if w in idf or not (spelled(w) or piece(w))]
-
-
-def _english(analysis: QueryAnalysis, ask: str) -> str:
-    """The English words behind `ask` for an English question ("" for a Chinese one): the original
-    question when `ask` is its translation, else the part's own English text."""
-    if analysis.language != "english":
-        return ""
-    return ask if ask in analysis.normalized else analysis.normalized
 
 
 def _sentences(text: str) -> list[str]:

@@ -18,6 +18,18 @@ from rag.text import normalize
 YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
 
 
+VERSION_SUFFIX = "版稿"  # "草稿版", "正式版", "意见稿": the version word's own suffix goes with it
+
+
+def without_version_words(text: str, lexicon: Lexicon | None = None) -> str:
+    """`text` without the words naming a version of a plan (草稿版, 正式版, 征求意见稿, draft): they say
+    which document, not what about."""
+    lx = lexicon or load_lexicon()
+    words = sorted((*lx.draft_words, *lx.final_words), key=len, reverse=True)
+    pattern = "|".join(re.escape(w) for w in words)
+    return re.sub(rf"(?:{pattern})[{VERSION_SUFFIX}]?", " ", text, flags=re.IGNORECASE)
+
+
 def region_names(info: DocumentInfo, lexicon: Lexicon | None = None) -> set[str]:
     """ "河源市源城区" → 河源市源城区, 河源市, 河源, 源城区, 源城 (names of two characters or more)."""
     suffixes = (lexicon or load_lexicon()).place_suffixes

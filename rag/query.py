@@ -81,6 +81,13 @@ class QueryAnalysis:
     def multi_part(self) -> bool:
         return len(self.parts) > 1
 
+    def english_of(self, ask: str) -> str:
+        """The English words behind `ask` ("" for a Chinese question): a part's own English text when
+        `ask` is one, else the whole English question (`ask` is its translation or a side's topic)."""
+        if self.language != "english":
+            return ""
+        return ask if ask and ask in self.normalized else self.normalized
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "language": self.language,

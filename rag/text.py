@@ -12,7 +12,6 @@ import re
 import unicodedata
 from functools import lru_cache
 
-import cn2an
 import jieba
 import opencc
 
@@ -128,6 +127,8 @@ def script_of(text: str) -> str:
 def chinese_number(numeral: str) -> float | None:
     """A number written in Chinese numerals (三 → 3, 二十 → 20, 1.5万 → 15000; cn2an "smart" mode),
     None for what is no number ("万万")."""
+    import cn2an  # 90 ms to import: only where a numeral is read
+
     try:
         return float(cn2an.cn2an(numeral, "smart"))
     except (ValueError, KeyError, TypeError):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from rag.documents import DocumentInfo
 from rag.lexicon import Lexicon, load_lexicon
-from rag.places import region_names
+from rag.places import region_names, without_version_words
 from rag.retrieve.types import ScoredClause
 
 
@@ -29,8 +29,7 @@ def without_names(text: str, documents: list[DocumentInfo], lexicon: Lexicon | N
     for d in documents:
         for name in sorted(region_names(d, lexicon), key=len, reverse=True):
             out = out.replace(name, " ")
-    for word in sorted((*lexicon.draft_words, *lexicon.final_words), key=len, reverse=True):
-        out = out.replace(word, " ")
+    out = without_version_words(out, lexicon)
     return " ".join(out.split()) or text
 
 

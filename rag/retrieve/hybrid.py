@@ -127,9 +127,8 @@ class HybridRanker:
         prefix = _followup_prefix(analysis)
         rankings = [self.rank(prefix + p.search_text, preference, filters, k)[0] for p in analysis.parts]
         if self.promote:  # each part's prompt clauses include one stating what that part asks, if any does
-            english = analysis.language == "english"
             for part, ranked in zip(analysis.parts, rankings, strict=True):
-                self.promote(ranked, part.text, part.text if english else "", self.settings.prompt_k_part, None)
+                self.promote(ranked, part.text, analysis.english_of(part.text), self.settings.prompt_k_part, None)
         return rankings
 
     def _rank_sides(
@@ -149,8 +148,7 @@ class HybridRanker:
                 preference = Preference(frozenset({doc_id}), wants_draft=True)
                 side = self.rank(topic, preference, only, depth)[0]
                 if self.promote:  # each side's first clause states the asked-for figure, if one of them does
-                    english = analysis.normalized if analysis.language == "english" else ""
-                    self.promote(side, topic, english, 1, analysis.answer_type)
+                    self.promote(side, topic, analysis.english_of(topic), 1, analysis.answer_type)
                 sides[doc_id] = side[:slots]
         return sides
 

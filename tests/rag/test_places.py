@@ -32,3 +32,15 @@ def test_versions_by_word_and_year_and_the_previous_question_carries_over():
     assert version_preference("2023年的方案", DOCS) == {"yc"}
     carried = read_places("在监管方面提出了什么？", "源城区的方案", DOCS)
     assert carried.named == {"yc", "yc-d"} and not carried.wants_draft
+
+
+def test_version_words_go_with_their_own_suffix():
+    from rag.places import without_version_words
+
+    assert without_version_words("食品抽检合格率，草稿版和正式版分别定的多少").split() == [
+        "食品抽检合格率，",
+        "和",
+        "分别定的多少",
+    ]
+    assert "征求" not in without_version_words("东莞2023年征求意见稿的目标")
+    assert without_version_words("What did the Draft say?").split() == ["What", "did", "the", "say?"]

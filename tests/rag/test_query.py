@@ -172,3 +172,17 @@ def test_a_bare_topic_with_ne_is_the_topic_of_the_question_after_it(analyzer):
     assert not analyzer.analyze("计量这块呢？打算在哪些地方建？").multi_part
     # after an explicit joiner it is a question of its own
     assert analyzer.analyze("计量这块呢？另外品牌培育有什么政策？").multi_part
+
+
+def test_the_english_behind_an_ask_is_the_parts_own_text_or_the_whole_question():
+    from dataclasses import replace as with_fields
+
+    from rag.query import QueryAnalysis
+
+    base = QueryAnalysis(
+        question="x", language="english", normalized="How many measures? Who leads them?", repaired="", focus=""
+    )
+    assert base.english_of("Who leads them?") == "Who leads them?"  # a part
+    assert base.english_of("韶关有多少项措施") == base.normalized  # the translation
+    assert base.english_of("") == base.normalized
+    assert with_fields(base, language="simplified").english_of("Who leads them?") == ""
