@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import asdict
 from pathlib import Path
 from typing import Any
@@ -86,7 +87,16 @@ def reference_rates() -> tuple[float, float]:
     return s.reference_prompt_rate, s.reference_generation_rate
 
 
-def run(dataset: Path, out: Path, retrieval_only: bool, limit: int | None, types: set[str] | None) -> dict[str, Any]:
+def run(
+    dataset: Path,
+    out: Path,
+    retrieval_only: bool,
+    limit: int | None,
+    types: set[str] | None,
+    prepare: Callable[[Any, Question], None] | None = None,
+) -> dict[str, Any]:
+    """Predict every question not yet in `out` and write the report; `prepare(pipeline, question)`
+    runs before each question (eval/crossval.py sets the confidence model fitted without it)."""
     from tqdm import tqdm
 
     from rag.answer import AnswerPipeline
@@ -125,6 +135,8 @@ def run(dataset: Path, out: Path, retrieval_only: bool, limit: int | None, types
     with open(pred_path, "a", encoding="utf-8") as f:
         for q in tqdm(todo, desc=f"eval ({mode})", unit="q", file=sys.stderr):
             try:
+                if prepare is not None:
+                    prepare(pipeline, q)
                 pred = pipeline.predict(q.question, list(q.history), qid=q.id, retrieval_only=retrieval_only).to_dict()
             except Exception as exc:  # one bad question must not end the run; the report counts errors
                 pred = Prediction.failure(q.id, q.question, f"{type(exc).__name__}: {exc}").to_dict()
