@@ -156,13 +156,18 @@ def select_sentences(
     question: str = "",
     weight: Callable[[str], float] = len,
     ignore: set[str] | None = None,
+    sources: list[str] | None = None,
 ) -> list[str]:
     """Excerpts of the clause texts for the prompt, chosen piece by piece within one budget.
 
     A piece is a sentence, or a comma-separated phrase when the question asks for a fact (a figure,
     a date, a phone number): the plans' sentences run to 150+ characters, so a small budget spent on
     one sentence's first characters often cut off the figure asked for, while a description or a
-    list reads badly in fragments. Every clause gets its best piece (so each block can be cited);
+    list reads badly in fragments. Every clause gets its best piece while the budget lasts (so
+    each block can be cited): first the first clause's, then the best of each other source
+    (`sources[i]` names text i's document, so both sides of a comparison are quoted), then the
+    other clauses', the most relevant first — not in rank order, where a second clause's long
+    sentence took the budget from a lower-ranked clause of another document;
     the rest of the budget goes to the most relevant pieces of any clause — one stating what the
     question asks for first, then word overlap. A chosen phrase brings its sentence's opening
     phrase when that names a year ("到2025年，"), so a target keeps its year. Excerpts keep source
@@ -179,8 +184,15 @@ def select_sentences(
     ranked.sort()
     chosen: list[set[int]] = [set() for _ in texts]
     used = 0
-    best_first = {j: (j, k) for *_, j, k in reversed(ranked)}  # each clause's best piece
-    for j, k in [best_first[j] for j in sorted(best_first)] + [(j, k) for *_, j, k in ranked]:
+    sources = sources or [str(j) for j in range(len(texts))]
+    best: dict[int, tuple[int, int]] = {}
+    for *_, j, k in ranked:
+        best.setdefault(j, (j, k))
+    leads = {sources[0]: best[0]} if 0 in best else {}  # the retrieval's first clause leads
+    for j, k in best.values():
+        leads.setdefault(sources[j], (j, k))
+    firsts = list(leads.values()) + [jk for jk in best.values() if jk not in leads.values()]
+    for j, k in firsts + [(j, k) for *_, j, k in ranked]:
         size = min(len(pieces[j][k][1]), budget)
         if k in chosen[j] or (used + size > budget and used):
             continue
@@ -232,7 +244,8 @@ def build_blocks(
     `query` is the retrieval's normalised query (for English, expanded with Chinese terms); with
     `idf`, rare query words weigh more in choosing the excerpts and the documents' names not at all."""
     weight, ignore = (idf_weight(idf), document_name_tokens(clauses)) if idf else (len, set())
-    excerpts = select_sentences([s.clause.body for s in clauses], query, total_chars, question, weight, ignore)
+    sources = [s.document.doc_id for s in clauses]
+    excerpts = select_sentences([s.clause.body for s in clauses], query, total_chars, question, weight, ignore, sources)
     return [
         Block(i, s, text, context_of(s) if context_of else "")
         for i, (s, text) in enumerate(zip(clauses, excerpts, strict=True), 1)
@@ -241,12 +254,15 @@ def build_blocks(
 
 def prompt_lines(blocks: list[Block], question: str) -> list[str]:
     """The blocks' lines, each run of blocks from one document under one title line: a title
-    repeated per clause cost ~6 prompt tokens each and told the model nothing new."""
+    repeated per clause cost ~6 prompt tokens each and told the model nothing new. A block the
+    budget left without an excerpt is not shown (its heading cost ~15 tokens and could not support
+    an answer), unless no block has one (the budget's own measure of the labels)."""
     words = load_answer_words()
     with_units = bool(words.department_question.search(question))
     with_document = bool(words.document_question.search(question))
+    shown = [b for b in blocks if b.excerpt] or blocks
     lines, previous = [], None
-    for b in blocks:
+    for b in shown:
         if b.scored.document.doc_id != previous:
             lines.append(b.document_header(with_document))
             previous = b.scored.document.doc_id

@@ -27,6 +27,18 @@ def test_prompt_lines_name_each_document_once_per_run_of_its_clauses():
     assert [line.startswith("《") for line in prompt_lines([B2, B1, B3], "目标？")] == [True, False] * 3
 
 
+def test_a_block_left_without_an_excerpt_is_not_shown_but_keeps_its_number():
+    from dataclasses import replace
+
+    empty = replace(B2, excerpt="")
+    lines = prompt_lines([B1, empty, B3], "目标？")
+    assert not any(line.startswith("[2]") for line in lines)
+    assert any(line.startswith("[1]") for line in lines) and any(line.startswith("[3]") for line in lines)
+    # all empty (the budget measuring the labels): every block is shown
+    skeleton = [replace(b, excerpt="") for b in (B1, B2, B3)]
+    assert sum(line.startswith("[") for line in prompt_lines(skeleton, "目标？")) == 3
+
+
 def test_excerpt_keeps_relevant_sentences_within_budget():
     text = "第一句讲组织领导。第二句讲品牌资产质押融资。第三句讲人才培养。" * 3
     out = select_sentences([text], "品牌 质押 融资", 30)[0]
@@ -89,3 +101,24 @@ def test_rare_query_words_choose_the_excerpt_and_document_names_do_not():
     assert select_sentences([text], query, 20)[0].startswith("加强食品")
     idf = {"安全": 0.1, "行动": 0.5, "电梯": 3.0}
     assert select_sentences([text], query, 20, weight=idf_weight(idf))[0] == "开展电梯安全攻坚,提升电梯安全水平。"
+
+
+def test_a_lower_ranked_clause_stating_what_is_asked_is_not_crowded_out_by_the_second():
+    first = "支持实验室建设。"
+    second = "新增国家级或省级质量标准实验室、重点实验室、技术创新中心2家以上，打造质量基础设施集成服务基地。"
+    third = "统筹协调检验检测认证资源。支持材料实验室成为国家级科研机构。"
+    one, two, three = select_sentences([first, second, third], "材料 实验室 国家级 科研机构", 60)
+    # the first clause leads; then the most relevant piece, not the second clause's long sentence
+    assert one == first and "材料实验室成为国家级科研机构" in three
+    assert len((one + two + three).replace("…", "")) <= 60
+
+
+def test_each_document_is_quoted_before_a_second_clause_of_another():
+    # a comparison: two clauses of one plan outscore the other plan's only clause
+    a1 = "创新支持品牌建设的金融产品，支持企业利用品牌资产质押融资。"
+    b1 = "推广质量贷金融产品，提升服务专业化水平，培育生产性服务业。"
+    a2 = "鼓励金融机构将企业质量水平、品牌价值纳入企业融资授信重要依据。"
+    query = "金融 品牌 质押 融资 授信 企业"
+    _, two, three = select_sentences([a1, b1, a2], query, 60, sources=["yuancheng", "dongguan", "yuancheng"])
+    assert "质量贷" in two and three == ""
+    assert select_sentences([a1, b1, a2], query, 60)[1] == ""  # by relevance alone the other plan drops out
