@@ -91,6 +91,13 @@ def test_answer_type_current_state_and_national_level(analyzer):
     assert analyzer.analyze("首席质量官的资格培训在哪里报名？").answer_type == "procedure"
 
 
+def test_asking_which_side_is_higher_asks_for_figures(analyzer):
+    # a comparison of two targets is answered by their figures: excerpts by phrase, figure first
+    assert analyzer.analyze("省里和东莞的农产品监测合格率目标，哪个更高？").answer_type == "count"
+    assert analyzer.analyze("东莞和韶关谁多？").answer_type == "count"
+    assert analyzer.analyze("东莞和韶关哪个方案先出台？").answer_type != "count"
+
+
 def test_english_without_a_model_falls_back_to_the_glossary(analyzer):
     a = analyzer.analyze("What financial support can Yuancheng enterprises get for brand building?")
     assert a.language == "english" and a.translation_method == "glossary"
