@@ -71,7 +71,7 @@ eval: index
 	$(PY) -m eval.run --dataset eval/datasets/dev.jsonl --out eval/runs/dev-full
 
 # the whole pipeline on dev with the decline model cross-validated (each question decided by a model
-# fitted without its fold: the honest figure for document-worded questions; ~5 minutes)
+# fitted without its fold; honest for the fitted model only: rules, lexicon and prompts were written on dev; ~5 minutes)
 eval-crossval: index
 	rm -rf eval/runs/dev-crossval
 	$(PY) -m eval.crossval --dataset eval/datasets/dev.jsonl --out eval/runs/dev-crossval

@@ -69,8 +69,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--folds", type=int, default=FOLDS)
     args = parser.parse_args(argv)
     datasets = [p for p in DEFAULT_DATASETS if p.is_file()]
-    if args.dataset.name not in {p.name for p in datasets}:
-        names = ", ".join(p.name for p in datasets)
+    if args.dataset.resolve() not in {p.resolve() for p in datasets}:
+        names = ", ".join(str(p) for p in datasets)
         print(f"error: {args.dataset} is not a calibration set ({names}); use python -m eval.run", file=sys.stderr)
         return 2
     marker = args.out / FOLD_FILE
@@ -80,6 +80,10 @@ def main(argv: list[str] | None = None) -> int:
 
     from rag.answer import AnswerPipeline
     from rag.config import get_settings
+
+    if get_settings().decline_threshold >= 0:
+        print("error: RAG_DECLINE_THRESHOLD is set; it would override every fold's threshold", file=sys.stderr)
+        return 2
 
     questions = calibration_questions(datasets)
     print(f"fitting {args.folds} fold models on {len(questions)} calibration questions …", file=sys.stderr)
@@ -91,10 +95,12 @@ def main(argv: list[str] | None = None) -> int:
     labels = [q.answerable for _, q in questions]
     fold_of, models = fold_models(features, labels, [name for name, _ in questions], args.folds)
     model_of = {q.id: models[fold_of[i]] for i, (name, q) in enumerate(questions) if name == args.dataset.name}
+    folds = {"folds": args.folds, "seed": SEED, "thresholds": [m.threshold for m in models]}
+    if marker.is_file() and json.loads(marker.read_text()) != folds:  # resuming: the same fold models only
+        print(f"error: {args.out} was run with other fold models; use another --out", file=sys.stderr)
+        return 2
     args.out.mkdir(parents=True, exist_ok=True)
-    marker.write_text(
-        json.dumps({"folds": args.folds, "seed": SEED, "thresholds": [m.threshold for m in models]}, indent=1)
-    )
+    marker.write_text(json.dumps(folds, indent=1))
 
     def use_fold_model(pipeline, q: Question) -> None:
         pipeline.retriever.judge.model = model_of[q.id]

@@ -113,6 +113,8 @@ def run(
         previous = json.loads(info_path.read_text())
         if previous.get("mode") != mode:
             raise DatasetError(f"{out} holds a {previous.get('mode')} run; use another --out for a {mode} run")
+    if prepare is None and (out / "crossval.json").is_file():  # eval/crossval.py's run: other models decided it
+        raise DatasetError(f"{out} holds a cross-validated run (python -m eval.crossval); use another --out")
     pred_path = out / PREDICTIONS
     done = _read_predictions(pred_path)
     todo = [q for q in questions if q.id not in done]

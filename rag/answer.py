@@ -231,7 +231,7 @@ class AnswerPipeline:
     def _answer_with_model(self, turn: AnswerTurn, result: RetrievalResult) -> Iterator[Token | Evidence | Final]:
         plan = self._plan(turn, result)
         blocks = self._evidence(turn, plan)
-        labels = tuple(dict.fromkeys(b.scored.clause.label for b in blocks))
+        labels = tuple(dict.fromkeys(b.scored.clause.label for b in blocks if b.excerpt))  # what the prompt shows
         yield Evidence(labels, reply("citing", turn.lang, labels="、".join(labels)))
         gray_zone = result.confidence < self.retriever.decline_threshold + self.settings.second_opinion_band
         verdict = (

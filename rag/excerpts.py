@@ -184,7 +184,10 @@ def select_sentences(
     ranked.sort()
     chosen: list[set[int]] = [set() for _ in texts]
     used = 0
-    sources = sources or [str(j) for j in range(len(texts))]
+    if sources is None:
+        sources = [str(j) for j in range(len(texts))]
+    elif len(sources) != len(texts):
+        raise ValueError(f"{len(sources)} sources for {len(texts)} texts")
     best: dict[int, tuple[int, int]] = {}
     for *_, j, k in ranked:
         best.setdefault(j, (j, k))
@@ -239,28 +242,30 @@ def build_blocks(
     question: str = "",
     idf: dict[str, float] | None = None,
 ) -> list[Block]:
-    """Number the clauses for the prompt, each with its excerpt (`select_sentences`).
+    """Number the clauses for the prompt, each with its excerpt (`select_sentences`): the clauses
+    with an excerpt 1..m in rank order, then those the budget left without one (not shown in the
+    prompt, `prompt_lines`), so the numbers the model sees have no gaps.
 
     `query` is the retrieval's normalised query (for English, expanded with Chinese terms); with
     `idf`, rare query words weigh more in choosing the excerpts and the documents' names not at all."""
     weight, ignore = (idf_weight(idf), document_name_tokens(clauses)) if idf else (len, set())
     sources = [s.document.doc_id for s in clauses]
     excerpts = select_sentences([s.clause.body for s in clauses], query, total_chars, question, weight, ignore, sources)
-    return [
-        Block(i, s, text, context_of(s) if context_of else "")
-        for i, (s, text) in enumerate(zip(clauses, excerpts, strict=True), 1)
-    ]
+    pairs = list(zip(clauses, excerpts, strict=True))
+    ordered = [p for p in pairs if p[1]] + [p for p in pairs if not p[1]]
+    return [Block(i, s, text, context_of(s) if context_of else "") for i, (s, text) in enumerate(ordered, 1)]
 
 
-def prompt_lines(blocks: list[Block], question: str) -> list[str]:
+def prompt_lines(blocks: list[Block], question: str, show_empty: bool = False) -> list[str]:
     """The blocks' lines, each run of blocks from one document under one title line: a title
     repeated per clause cost ~6 prompt tokens each and told the model nothing new. A block the
     budget left without an excerpt is not shown (its heading cost ~15 tokens and could not support
-    an answer), unless no block has one (the budget's own measure of the labels)."""
+    an answer; `build_blocks` numbers those last), unless `show_empty` (the budget measuring every
+    label, `prompting.evidence_chars`) or no block has an excerpt."""
     words = load_answer_words()
     with_units = bool(words.department_question.search(question))
     with_document = bool(words.document_question.search(question))
-    shown = [b for b in blocks if b.excerpt] or blocks
+    shown = blocks if show_empty else [b for b in blocks if b.excerpt] or blocks
     lines, previous = [], None
     for b in shown:
         if b.scored.document.doc_id != previous:

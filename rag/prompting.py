@@ -42,12 +42,12 @@ def system_message() -> dict[str, str]:
     return {"role": "system", "content": prompt_file("system.txt").strip()}
 
 
-def answer_messages(blocks: list[Block], question: str, lang: str) -> list[dict[str, str]]:
-    """The answer prompt: the numbered clause excerpts, then the question (prompts/user.txt)."""
+def answer_messages(blocks: list[Block], question: str, lang: str, show_empty: bool = False) -> list[dict[str, str]]:
+    """The answer prompt: the numbered clause excerpts, then the question (prompts/user.txt);
+    blocks without an excerpt only with `show_empty`."""
     language = prompt_file("language_en.txt").strip() if lang == "english" else ""
-    user = prompt_file("user.txt").format(
-        clauses="\n".join(prompt_lines(blocks, question)), question=question, language_instruction=language
-    )
+    lines = prompt_lines(blocks, question, show_empty)
+    user = prompt_file("user.txt").format(clauses="\n".join(lines), question=question, language_instruction=language)
     return [system_message(), {"role": "user", "content": user.strip()}]
 
 
@@ -68,8 +68,9 @@ def evidence_chars(settings: Settings, skeleton: list[Block], question: str, lan
     """Excerpt characters the answer's prompt may hold: the per-answer token budget, less what
     earlier calls of this answer processed (translation, judge) and the prompt's own text (clause
     labels, question, template; `skeleton` is the blocks without excerpts), converted with the
-    model's measured characters per token."""
-    fixed = sum(len(m["content"]) for m in answer_messages(skeleton, question, lang)[1:])
+    model's measured characters per token. Every label counts, though the clauses left without an
+    excerpt are not shown: the excerpts are chosen within this, so it must not depend on them."""
+    fixed = sum(len(m["content"]) for m in answer_messages(skeleton, question, lang, show_empty=True)[1:])
     left = settings.prompt_token_budget - spent - CHAT_WRAP_TOKENS
     return max(settings.min_evidence_chars, int(left * settings.chars_per_token) - fixed)
 

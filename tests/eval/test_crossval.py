@@ -20,6 +20,7 @@ def _features(n: int, seed: int) -> tuple[list[QueryFeatures], list[bool]]:
 
 def test_each_fold_model_is_fitted_without_its_own_questions():
     pytest.importorskip("sklearn")
+    from eval.calibrate import MAX_FALSE_DECLINE, choose_threshold, cross_validated
     from eval.crossval import fold_models
     from rag.confidence import ConfidenceModel
 
@@ -29,9 +30,11 @@ def test_each_fold_model_is_fitted_without_its_own_questions():
     assert len(models) == 4 and sorted(set(fold_of)) == [0, 1, 2, 3]
     for k, model in enumerate(models):
         train = [i for i in range(80) if fold_of[i] != k]
-        refit = ConfidenceModel.fit([feats[i] for i in train], [labels[i] for i in train], "x")
+        tf, tl, ts = [feats[i] for i in train], [labels[i] for i in train], [sets[i] for i in train]
+        refit = ConfidenceModel.fit(tf, tl, "x")
         assert model.weights == pytest.approx(refit.weights)  # the same training data: the other folds
-        assert 0.0 <= model.threshold <= 1.0
+        # the threshold from an inner cross-validation of the other folds only
+        assert model.threshold == round(choose_threshold(cross_validated(tf, tl, 4), tl, ts, MAX_FALSE_DECLINE), 4)
     # a question's fold model differs from the one fitted on everything (it did not see that fold)
     everything = ConfidenceModel.fit(feats, labels, "all")
     assert any(m.weights != pytest.approx(everything.weights) for m in models)

@@ -27,6 +27,25 @@ def test_prompt_lines_name_each_document_once_per_run_of_its_clauses():
     assert [line.startswith("《") for line in prompt_lines([B2, B1, B3], "目标？")] == [True, False] * 3
 
 
+def test_blocks_without_an_excerpt_are_numbered_last_so_the_prompt_has_no_gaps():
+    from dataclasses import replace
+
+    first = "支持实验室建设。"
+    second = "新增国家级或省级质量标准实验室、重点实验室、技术创新中心2家以上，打造质量基础设施集成服务基地。"
+    third = "支持材料实验室成为国家级科研机构。"
+    scored = [B1.scored, B2.scored, B3.scored]
+    texts = [first, second, third]
+    clauses = [replace(s, clause=replace(s.clause, text=t)) for s, t in zip(scored, texts, strict=True)]
+    blocks = build_blocks(clauses, "材料 实验室 国家级 科研机构", 40)
+    assert [b.number for b in blocks] == [1, 2, 3]
+    assert [bool(b.excerpt) for b in blocks] == [True, True, False]  # the second clause's sentence did not fit
+    assert blocks[1].excerpt == third and blocks[2].scored.clause.body == second
+    shown = [line[:3] for line in prompt_lines(blocks, "目标？") if line.startswith("[")]
+    assert shown == ["[1]", "[2]"]
+    with pytest.raises(ValueError):
+        select_sentences(texts, "实验室", 40, sources=["a", "b"])
+
+
 def test_a_block_left_without_an_excerpt_is_not_shown_but_keeps_its_number():
     from dataclasses import replace
 

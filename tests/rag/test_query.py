@@ -96,6 +96,9 @@ def test_asking_which_side_is_higher_asks_for_figures(analyzer):
     assert analyzer.analyze("省里和东莞的农产品监测合格率目标，哪个更高？").answer_type == "count"
     assert analyzer.analyze("东莞和韶关谁多？").answer_type == "count"
     assert analyzer.analyze("东莞和韶关哪个方案先出台？").answer_type != "count"
+    # 哪个/谁 followed by 高/多/大 inside a word asks for no figure
+    for question in ("东莞哪个高校参与质量学院建设？", "源城区由哪个高新区牵头品牌建设？", "谁大力推动质量强市？"):
+        assert analyzer.analyze(question).answer_type != "count", question
 
 
 def test_english_without_a_model_falls_back_to_the_glossary(analyzer):
