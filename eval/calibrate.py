@@ -19,6 +19,7 @@ from collections import Counter
 from dataclasses import replace
 from pathlib import Path
 
+from eval.metrics import Question
 from eval.run import load_dataset
 from rag.answer import AnswerPipeline
 from rag.confidence import CONFIDENCE_FILE, FEATURE_NAMES, ConfidenceModel
@@ -81,6 +82,17 @@ def cross_validated(features: list, labels: list[bool], folds: int) -> list[floa
     return scores
 
 
+def calibration_features(datasets: list[Path]) -> tuple[list[tuple[str, Question]], list, list[bool]]:
+    """The calibration questions (set name, question), their features and answerability. Features do
+    not depend on the fitted model: computed with the default one (the stored file may be stale)."""
+    questions = [(p.name, q) for p in datasets for q in load_dataset(p)]
+    pipeline = AnswerPipeline.from_settings(
+        replace(get_settings(), decline_threshold=-1.0), confidence_model=ConfidenceModel.default()
+    )
+    features = [pipeline.retrieve(q.question, list(q.history)).features for _, q in questions]
+    return questions, features, [q.answerable for _, q in questions]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.calibrate", description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", type=Path, action="append", help="repeatable; default: dev + users-dev")
@@ -91,14 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     if any("heldout" in p.name for p in datasets):
         print("refusing to calibrate on a held-out file", file=sys.stderr)
         return 2
-    questions = [(p.name, q) for p in datasets for q in load_dataset(p)]
-    # features do not depend on the fitted model: start from the default one (the file may be stale)
-    pipeline = AnswerPipeline.from_settings(
-        replace(get_settings(), decline_threshold=-1.0), confidence_model=ConfidenceModel.default()
-    )
-    results = [pipeline.retrieve(q.question, list(q.history)) for _, q in questions]
-    features = [r.features for r in results]
-    labels = [q.answerable for _, q in questions]
+    questions, features, labels = calibration_features(datasets)
     print(
         "decisions by evidence rules:",
         dict(Counter(f.decisive_reason.split(":")[0] for f in features if f.decisive_reason)),

@@ -26,11 +26,12 @@ from eval.calibrate import (
     FOLDS,
     MAX_FALSE_DECLINE,
     SEED,
+    calibration_features,
     choose_threshold,
     cross_validated,
 )
 from eval.metrics import Question
-from eval.run import DatasetError, load_dataset, run
+from eval.run import DatasetError, run
 from rag.confidence import ConfidenceModel
 
 FOLD_FILE = "crossval.json"
@@ -57,10 +58,6 @@ def fold_models(
     return fold_of, models
 
 
-def calibration_questions(datasets: list[Path]) -> list[tuple[str, Question]]:
-    return [(p.name, q) for p in datasets for q in load_dataset(p)]
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m eval.crossval", description=__doc__.split("\n")[0])
     parser.add_argument("--dataset", type=Path, required=True, help="one of the calibration sets")
@@ -78,21 +75,14 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.out} holds a run of python -m eval.run; use another --out", file=sys.stderr)
         return 2
 
-    from rag.answer import AnswerPipeline
     from rag.config import get_settings
 
     if get_settings().decline_threshold >= 0:
         print("error: RAG_DECLINE_THRESHOLD is set; it would override every fold's threshold", file=sys.stderr)
         return 2
 
-    questions = calibration_questions(datasets)
-    print(f"fitting {args.folds} fold models on {len(questions)} calibration questions …", file=sys.stderr)
-    # features do not depend on the fitted model: computed once, with the default model
-    scout = AnswerPipeline.from_settings(
-        replace(get_settings(), decline_threshold=-1.0), confidence_model=ConfidenceModel.default()
-    )
-    features = [scout.retrieve(q.question, list(q.history)).features for _, q in questions]
-    labels = [q.answerable for _, q in questions]
+    print(f"fitting {args.folds} fold models on the calibration questions …", file=sys.stderr)
+    questions, features, labels = calibration_features(datasets)
     fold_of, models = fold_models(features, labels, [name for name, _ in questions], args.folds)
     model_of = {q.id: models[fold_of[i]] for i, (name, q) in enumerate(questions) if name == args.dataset.name}
     folds = {"folds": args.folds, "seed": SEED, "thresholds": [m.threshold for m in models]}
