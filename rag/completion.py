@@ -8,17 +8,15 @@ cited line and names itself in the answer's route ("+completed", "+parts", "+uni
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.config import Settings
 from rag.excerpts import Block
 from rag.extractive import complete_comparison, complete_part, complete_units, quote_source
+from rag.factcheck import ENGLISH_TERM
 from rag.prompting import reply
 from rag.retrieval import RetrievalResult
-
-HANZI = re.compile(r"[\u4e00-\u9fff]")
 
 
 @dataclass(frozen=True)
@@ -65,9 +63,10 @@ def complete(answer: str, cited: list[Block], route: str, c: Completion) -> tupl
         # bureau of Source County"): the units as the plan names them, cited
         answer, cited, added = complete_units(answer, cited, c.blocks, c.english)
         route += "+units" if added else ""
-    if c.english and cited and not HANZI.search(answer):
-        # the model left out the plans' own terms: quote the sentence it rests on, so the reader
-        # can find it in the cited (Chinese) clause
+    if c.english and cited and not ENGLISH_TERM.search(answer):
+        # the model left out the plans' own terms in brackets (or wrote a Chinese fragment into an
+        # English word, "brand无形 asset"): quote the sentence it rests on, so the reader can find
+        # it in the cited (Chinese) clause
         answer, cited = quote_source(answer, cited, c.query)
         route += "+quoted"
     return answer, cited, route

@@ -149,6 +149,102 @@ def is_heading(sentence: str, block: Block) -> bool:
     return match_key(sentence).rstrip("。") in {match_key(c.number + c.heading), match_key(c.heading)}
 
 
+class _ClauseText:
+    """One clause's text as phrases, grouped into the units an excerpt takes whole (sentences, or
+    single phrases when the question asks for a fact), and the phrases chosen so far."""
+
+    def __init__(self, text: str, by_phrase: bool) -> None:
+        self.phrases: list[tuple[int, str]] = []  # (sentence number, phrase), in order
+        self.units: list[list[int]] = []  # phrase indexes of each unit
+        for i, sentence in enumerate(split_sentences(text)):
+            first = len(self.phrases)
+            self.phrases += [(i, p) for p in split_phrases(sentence) or [sentence]]
+            indexes = list(range(first, len(self.phrases)))
+            self.units += [[x] for x in indexes] if by_phrase else [indexes]
+        self.chosen: set[int] = set()
+
+    def text(self, indexes: list[int]) -> str:
+        return "".join(self.phrases[x][1] for x in indexes)
+
+    def excerpt(self, budget: int) -> str:
+        """The chosen phrases in source order; "…" where text was skipped."""
+        out, prev = "", None
+        for x in sorted(self.chosen):
+            out += ("" if prev is None or x == prev + 1 else "…") + self.phrases[x][1][:budget]
+            prev = x
+        return out
+
+
+class _Selection:
+    """The excerpts of several clauses being chosen within one character budget."""
+
+    def __init__(
+        self, clauses: list[_ClauseText], budget: int, score: Callable[[str], float], wanted: list[re.Pattern]
+    ) -> None:
+        self.clauses, self.budget, self.score, self.wanted = clauses, budget, score, wanted
+        self.by_phrase = bool(wanted)
+        self.used = 0
+
+    def rank(self, piece: str) -> tuple[bool, float]:
+        """Sort key: a piece stating what is asked (and sharing a word) first, then word overlap."""
+        score = self.score(piece)
+        return (not (score > 0 and states(piece, self.wanted)), -score)
+
+    def fits(self, chars: int) -> bool:
+        return self.used + chars <= self.budget
+
+    def take(self, j: int, indexes: list[int]) -> None:
+        """Choose phrases of clause j; a phrase brings its sentence's opening phrase when that names a
+        year ("到2025年，"), so a target keeps its year."""
+        c = self.clauses[j]
+        for x in indexes:
+            if x not in c.chosen:
+                c.chosen.add(x)
+                self.used += len(c.phrases[x][1])
+        if self.by_phrase and indexes:
+            opening = _opening(c.phrases, indexes[0])
+            if opening is not None and opening not in c.chosen and self.fits(len(c.phrases[opening][1])):
+                self.take(j, [opening])
+
+    def best_phrase(self, j: int, indexes: list[int]) -> int:
+        c = self.clauses[j]
+        return max(indexes, key=lambda x: (self.score(c.phrases[x][1]), -x))
+
+    def lead(self, j: int) -> None:
+        """Clause j's best phrase, if it fits (the first one always: it may be cut to the budget)."""
+        c = self.clauses[j]
+        ranked = sorted(range(len(c.phrases)), key=lambda x: (self.rank(c.phrases[x][1]), x))
+        if ranked and (self.fits(len(c.phrases[ranked[0]][1])) or not self.used):
+            self.take(j, [ranked[0]])
+
+    def extend(self, j: int, unit: list[int]) -> None:
+        """Add a unit whole if it fits, else a window of it around its best (or already chosen)
+        phrases, growing to the right first: the plans name the topic before what they say about it
+        ("在近三届…考核中，韶关稳居B级")."""
+        c = self.clauses[j]
+        rest = [x for x in unit if x not in c.chosen]
+        if not rest:
+            return
+        if self.fits(len(c.text(rest))):
+            self.take(j, rest)
+            return
+        inside = [x for x in unit if x in c.chosen]
+        if not inside:
+            best = self.best_phrase(j, unit)
+            if not self.fits(len(c.phrases[best][1])):
+                return
+            self.take(j, [best])
+            inside = [best]
+        low, high = min(inside), max(inside)
+        while True:
+            free = [x for x in (high + 1, low - 1) if x in unit and x not in c.chosen]
+            nxt = next((x for x in free if self.fits(len(c.phrases[x][1]))), None)
+            if nxt is None:
+                return
+            self.take(j, [nxt])
+            low, high = min(low, nxt), max(high, nxt)
+
+
 def select_sentences(
     texts: list[str],
     query: str,
@@ -158,63 +254,41 @@ def select_sentences(
     ignore: set[str] | None = None,
     sources: list[str] | None = None,
 ) -> list[str]:
-    """Excerpts of the clause texts for the prompt, chosen piece by piece within one budget.
+    """Excerpts of the clause texts for the prompt, chosen within one character budget.
 
-    A piece is a sentence, or a comma-separated phrase when the question asks for a fact (a figure,
-    a date, a phone number): the plans' sentences run to 150+ characters, so a small budget spent on
-    one sentence's first characters often cut off the figure asked for, while a description or a
-    list reads badly in fragments. Every clause gets its best piece while the budget lasts (so
-    each block can be cited): first the first clause's, then the best of each other source
-    (`sources[i]` names text i's document, so both sides of a comparison are quoted), then the
-    other clauses', the most relevant first — not in rank order, where a second clause's long
-    sentence took the budget from a lower-ranked clause of another document;
-    the rest of the budget goes to the most relevant pieces of any clause — one stating what the
-    question asks for first, then word overlap. A chosen phrase brings its sentence's opening
-    phrase when that names a year ("到2025年，"), so a target keeps its year. Excerpts keep source
-    order; skipped text is marked "…". `weight` scores a matched query word (`idf_weight`); the
-    words in `ignore` (the documents' own names) do not count."""
-    qtokens = set(tokens(query)) - (ignore or set())
-    wanted = answer_states(question)
-    pieces = [_clause_pieces(normalize(t), by_phrase=bool(wanted)) for t in texts]
-    ranked = []
-    for j, units in enumerate(pieces):
-        for k, (_, piece) in enumerate(units):
-            score = _score(piece, qtokens, weight)
-            ranked.append((not (score > 0 and states(piece, wanted)), -score, j, k))
-    ranked.sort()
-    chosen: list[set[int]] = [set() for _ in texts]
-    used = 0
+    The unit of an excerpt is a sentence, or a comma-separated phrase when the question asks for a
+    fact (a figure, a date, a phone number): a description or a list reads badly in fragments.
+    The plans' sentences run to 150+ characters and the budget is ~130, so:
+    1. the first clause, then the best clause of each other source (`sources[i]` names text i's
+       document, so both sides of a comparison are quoted), get their best phrase — one stating what
+       the question asks for first, then word overlap;
+    2. the rest of the budget goes to the units sharing a word with the query, the most relevant
+       first, from any clause: whole if they fit, else a window around their best phrase (a long
+       sentence no longer takes the whole budget, nor is skipped for a shorter, irrelevant one).
+    Excerpts keep source order; skipped text is marked "…". `weight` scores a matched query word
+    (`idf_weight`); the words in `ignore` (the documents' own names) do not count."""
     if sources is None:
         sources = [str(j) for j in range(len(texts))]
     elif len(sources) != len(texts):
         raise ValueError(f"{len(sources)} sources for {len(texts)} texts")
-    best: dict[int, tuple[int, int]] = {}
-    for *_, j, k in ranked:
-        best.setdefault(j, (j, k))
-    leads = {sources[0]: best[0]} if 0 in best else {}  # the retrieval's first clause leads
-    for j, k in best.values():
-        leads.setdefault(sources[j], (j, k))
-    firsts = list(leads.values()) + [jk for jk in best.values() if jk not in leads.values()]
-    for j, k in firsts + [(j, k) for *_, j, k in ranked]:
-        size = min(len(pieces[j][k][1]), budget)
-        if k in chosen[j] or (used + size > budget and used):
-            continue
-        chosen[j].add(k)
-        used += size
-        opening = _opening(pieces[j], k)
-        if opening is not None and opening not in chosen[j]:
-            chosen[j].add(opening)
-            used += len(pieces[j][opening][1])
-    return [_joined([p for _, p in pieces[j]], chosen[j], budget) for j in range(len(texts))]
-
-
-def _clause_pieces(text: str, by_phrase: bool) -> list[tuple[int, str]]:
-    """(sentence number, piece) for every sentence — or every phrase — of the clause, in order."""
-    return [
-        (i, p)
-        for i, sentence in enumerate(split_sentences(text))
-        for p in (split_phrases(sentence) if by_phrase else [sentence])
-    ]
+    qtokens = set(tokens(query)) - (ignore or set())
+    wanted = answer_states(question)
+    clauses = [_ClauseText(normalize(t), by_phrase=bool(wanted)) for t in texts]
+    selection = _Selection(clauses, budget, lambda piece: _score(piece, qtokens, weight), wanted)
+    ranked = sorted(
+        (selection.rank(c.text(unit)), j, k) for j, c in enumerate(clauses) for k, unit in enumerate(c.units)
+    )
+    best_of_source: dict[str, int] = {sources[0]: 0} if texts else {}
+    for (_, negative_score), j, _k in ranked:
+        if negative_score < 0:
+            best_of_source.setdefault(sources[j], j)
+    for j in best_of_source.values():
+        selection.lead(j)
+    for (_, negative_score), j, k in ranked:
+        if negative_score >= 0:
+            break  # the rest share no word with the question
+        selection.extend(j, clauses[j].units[k])
+    return [c.excerpt(budget) for c in clauses]
 
 
 def _opening(units: list[tuple[int, str]], k: int) -> int | None:
@@ -223,15 +297,6 @@ def _opening(units: list[tuple[int, str]], k: int) -> int | None:
     first = next(i for i, (s, _) in enumerate(units) if s == sentence)
     text = units[first][1]
     return first if first != k and len(text) <= YEAR_FRAME_MAX_CHARS and YEAR_FRAME.search(text) else None
-
-
-def _joined(pieces: list[str], chosen: set[int], budget: int) -> str:
-    """The chosen pieces in source order; "…" where text was skipped."""
-    out, prev = "", None
-    for i in sorted(chosen):
-        out += ("" if prev is None or i == prev + 1 else "…") + pieces[i][:budget]
-        prev = i
-    return out
 
 
 def build_blocks(

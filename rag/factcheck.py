@@ -21,6 +21,12 @@ NAME_PATTERNS = (
     re.compile(r"“([^”]{2,30})”"),  # quoted names
     re.compile(r"《([^》]{2,40})》"),  # titles
 )
+# an e-mail address or web address is one fact, not the number in it ("dgzlfz@163.com" is not 163)
+CONTACT_FACT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?:https?://|www\.)[^\s，。；）)]+")
+# an English answer gives the plans' own term in brackets, "additional tax deduction (加计扣除)":
+# the term is a fact the clause must contain (the small model also copies the prompt's example)
+ENGLISH_TERM = re.compile(r"[（(]([\u4e00-\u9fff]{2,16})[)）]")
+ENGLISH_SENTENCE = re.compile(r"[A-Za-z]{3}")
 SEGMENT_BREAK = re.compile(r"[，,；;。！？!?\n]")  # a figure and what it measures stand in one segment
 MISREAD_MIN_OVERLAP = 3  # character pairs a passage must share with the sentence to judge its figure
 THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")  # the comma of "10,000"
@@ -41,10 +47,15 @@ OFF_TOPIC_MIN_HANZI = 20  # shorter answers are terse statements of the fact, no
 
 def facts_of(sentence: str) -> list[str]:
     """Numbers (with their unit), counts in Chinese numerals ("三个", not "一个": that is an
-    article), quoted names and titles a sentence states."""
+    article), quoted names and titles, e-mail and web addresses, and in English the plans' terms
+    in brackets that a sentence states."""
     found: list[str] = []
     words = load_answer_words()
     plain = THOUSANDS.sub("", CITATION.sub("", sentence))  # "10,000" is the number 10000
+    found += [m.group(0).rstrip(".") for m in CONTACT_FACT.finditer(plain)]
+    plain = CONTACT_FACT.sub(" ", plain)
+    if ENGLISH_SENTENCE.search(plain):
+        found += ENGLISH_TERM.findall(plain)
     for pattern in (words.fact_number, *NAME_PATTERNS):
         for m in pattern.finditer(plain):
             fact = (m.group(1) if m.groups() else m.group(0)).strip()
@@ -83,7 +94,13 @@ def supported(fact: str, texts: list[str]) -> bool:
         return any(key in k for k in keys)
     number, unit = digits.group(0), key[digits.end() :]
     wanted = re.escape(number) + ("" if unit in load_answer_words().date_units else re.escape(unit))
-    return any(re.search(rf"(?<![\d.]){wanted}(?![\d.])", k) for k in keys)
+    return any(re.search(_alone(wanted), k) for k in keys)
+
+
+def _alone(number: str) -> str:
+    """`number` (a regex) not as part of a longer number ("98" is not in "98.5"); a full stop after it
+    is no decimal point ("19.完善")."""
+    return rf"(?<!\d)(?<!\d\.){number}(?!\d|\.\d)"
 
 
 def _segments(text: str) -> list[str]:
@@ -107,8 +124,8 @@ def _misread(fact: str, sentence: str, texts: list[str]) -> bool:
     if top < MISREAD_MIN_OVERLAP:
         return False
     best = [seg for seg, o in zip(segments, overlaps, strict=True) if o == top]
-    same_kind = re.compile(rf"(?<![\d.])\d+(?:\.\d+)?{re.escape(unit)}" if unit else r"(?<![\d.])\d+(?:\.\d+)?")
-    has_fact = re.compile(rf"(?<![\d.]){re.escape(number)}{re.escape(unit)}(?![\d.])")
+    same_kind = re.compile(_alone(r"\d+(?:\.\d+)?") + re.escape(unit))
+    has_fact = re.compile(_alone(re.escape(number) + re.escape(unit)))
     return not any(has_fact.search(seg) for seg in best) and any(same_kind.search(seg) for seg in best)
 
 

@@ -140,4 +140,30 @@ def test_each_document_is_quoted_before_a_second_clause_of_another():
     query = "金融 品牌 质押 融资 授信 企业"
     _, two, three = select_sentences([a1, b1, a2], query, 60, sources=["yuancheng", "dongguan", "yuancheng"])
     assert "质量贷" in two and three == ""
-    assert select_sentences([a1, b1, a2], query, 60)[1] == ""  # by relevance alone the other plan drops out
+    assert all(select_sentences([a1, b1, a2], query, 60))  # without sources each text is its own
+
+
+def test_a_long_first_sentence_leaves_room_for_the_other_document():
+    # the draft's sentence alone nearly fills the budget; the final plan's figure is still quoted
+    draft = (
+        "新增主导或参与制修订国际标准9项以上、国家标准300项以上、行业标准150项以上，"
+        "新增智能工厂80家，研发投入稳定在4%左右。"
+    )
+    final = "争创国家检验检测认证公共服务平台示范区，新增主导或参与制定国际标准6项、国家标准200项、行业标准100项。"
+    one, two = select_sentences([draft, final], "新增 国家标准 数量", 80, sources=["draft", "final"])
+    assert "国家标准300项" in one and "国家标准200项" in two
+    assert len((one + two).replace("…", "")) <= 80
+
+
+def test_a_sentence_too_long_for_the_budget_gives_a_window_growing_to_the_right():
+    text = (
+        "为进一步推动全市质量工作高质量发展，在近三届全省地级以上市政府质量工作考核中，"
+        "韶关稳居B级，近三年排名前进了两位。"
+    )
+    out = select_sentences([text], "近三届 全省 考核 等级", 35)[0]
+    assert out == "在近三届全省地级以上市政府质量工作考核中,韶关稳居B级,"  # not the sentence's first 35 characters
+
+
+def test_sentences_sharing_no_word_with_the_question_are_left_out():
+    first = "支持企业利用品牌资产质押融资。加强组织领导。营造良好氛围。"
+    assert select_sentences([first], "品牌 质押", 100) == ["支持企业利用品牌资产质押融资。"]

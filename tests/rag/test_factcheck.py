@@ -10,6 +10,7 @@ from rag.factcheck import (
     is_refusal,
     misses_answer_type,
     off_topic,
+    supported,
     topic_terms,
 )
 from tests.rag.hand_blocks import B1, B2, DRAFT, FINAL, block
@@ -124,3 +125,32 @@ def test_a_looping_answer_is_recognised():
 
     assert is_degenerate("Guangdong's 2016-2017 plan  " * 4)
     assert not is_degenerate("东莞到2025年设立10000名以上首席质量官[1]。食品抽检合格率达到98.5%以上[2]。")
+
+
+def test_an_email_address_is_one_fact_not_the_number_in_it():
+    notice = block(1, DRAFT, "请将书面意见反馈我局。电子邮箱:dgzlfz@163.com。")
+    assert facts_of("Use the email address dgzlfz@163.com. [1]") == ["dgzlfz@163.com"]
+    assert ground_answer("Send it to dgzlfz@163.com [1].", [notice]) == ("Send it to dgzlfz@163.com [1].", 0)
+    assert ground_answer("Send it to dgzlfz@126.com [1].", [notice])[1] == 1
+
+
+def test_an_english_sentence_must_find_its_bracketed_chinese_term_in_the_clause():
+    loan = block(1, FINAL, "推廣“質量貸”金融產品。")
+    kept = "Banks offer a quality loan (质量贷) [1]."
+    assert ground_answer(kept, [loan]) == (kept, 0)
+    # the prompt's example term, copied into an answer the clause does not support
+    assert ground_answer("Exporters get an additional tax deduction (加计扣除) [1].", [loan]) == ("", 1)
+    assert facts_of("根据条款（责任单位）的规定。") == []  # a Chinese sentence's brackets are not terms
+
+
+def test_a_number_before_a_full_stop_is_supported_but_not_a_number_inside_a_decimal():
+    assert supported("19", ["19.完善政府质量奖励制度"])  # a clause label's number
+    assert not supported("98", ["食品抽检合格率达到98.5%以上"]) and not supported("5", ["达到98.5%以上"])
+
+
+def test_a_sentence_opening_with_the_clause_label_keeps_the_labels_number():
+    # "根据条款[1]" becomes the clause's label; its "19." is the label's own number, not a misread figure
+    text = "对获得中国质量奖的单位和人员，区政府予以通报表扬。"
+    award = block(1, DRAFT, text, number="19.", heading="完善政府质量奖励制度")
+    sentence = f"根据《{DRAFT.short_title}》19.完善政府质量奖励制度，区政府予以通报表扬[1]。"
+    assert ground_answer(sentence, [award]) == (sentence, 0)
