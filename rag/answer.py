@@ -258,8 +258,10 @@ class AnswerPipeline:
                         yield self._judged_decline(turn, result, "judge", "judge")
                         return
         english = turn.lang == "english"
+        analysis = result.analysis
+        prefer_final = not (analysis.wants_draft or analysis.compare_docs)
         ctx = CheckContext(
-            blocks, plan.asked_text, plan.query, english, self.retriever.idf, self._similarity, plan.parts
+            blocks, plan.asked_text, plan.query, english, self.retriever.idf, self._similarity, plan.parts, prefer_final
         )
         answer, cited, route = check_answer(raw, ctx)
         completion = Completion(

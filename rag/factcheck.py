@@ -129,18 +129,31 @@ def _misread(fact: str, sentence: str, texts: list[str]) -> bool:
     return not any(has_fact.search(seg) for seg in best) and any(same_kind.search(seg) for seg in best)
 
 
-def ground_answer(answer: str, cited: list[Block]) -> tuple[str, int]:
+def ground_answer(answer: str, cited: list[Block], prefer_final: bool = False) -> tuple[str, int]:
     """Drop sentences whose facts stand in none of the clauses they cite (or, uncited, in any),
-    or whose figure the cited clause gives for something else (see `_misread`)."""
+    or whose figure the cited clause gives for something else (see `_misread`).
+
+    With `prefer_final` (the question asked for no draft), a sentence citing a final plan and a
+    draft of the same place is held to the final: "2025年食品抽检合格率目标是98%[1][2]" takes the
+    draft's 98% where the in-force plan says 98.5%."""
     kept, removed = [], 0
     for sentence in split_sentences(answer) or [answer]:
         numbers = [int(n) for m in CITATION.finditer(sentence) for n in re.split(r"[,，、]", m.group(1))]
-        texts = [cited[n - 1].support_text for n in numbers if 0 < n <= len(cited)] or [b.support_text for b in cited]
+        blocks = [cited[n - 1] for n in numbers if 0 < n <= len(cited)] or cited
+        if prefer_final:
+            blocks = _finals_over_their_drafts(blocks)
+        texts = [b.support_text for b in blocks]
         if all(supported(f, texts) and not _misread(f, sentence, texts) for f in facts_of(sentence)):
             kept.append(sentence)
         else:
             removed += 1
     return "".join(kept).strip(), removed
+
+
+def _finals_over_their_drafts(blocks: list[Block]) -> list[Block]:
+    """The blocks without the drafts whose place also has a final plan among them."""
+    final_regions = {b.scored.document.region for b in blocks if not b.scored.document.is_draft}
+    return [b for b in blocks if not (b.scored.document.is_draft and b.scored.document.region in final_regions)]
 
 
 def is_degenerate(answer: str) -> bool:

@@ -37,6 +37,7 @@ class CheckContext:
     idf: dict[str, float]
     similarity: Callable[[str, list[str]], list[float]] | None = None
     parts: list[str] | None = None  # the sub-questions of a multi-part question
+    prefer_final: bool = False  # no draft asked for: a figure must stand in the final plan it cites
 
 
 @dataclass
@@ -108,7 +109,7 @@ def check_answer(raw: str, ctx: CheckContext) -> tuple[str, list[Block], str]:
     draft.answer, draft.cited = cite_answer(raw, ctx.blocks, similarity=ctx.similarity, question=ctx.question)
     if reason := uncited(draft, ctx):
         return fallback(ctx, reason)
-    draft.answer, draft.removed = ground_answer(draft.answer, draft.cited)
+    draft.answer, draft.removed = ground_answer(draft.answer, draft.cited, ctx.prefer_final)
     if reason := _first_reason(GROUNDED_CHECKS, draft, ctx):
         return fallback(ctx, reason)
     if draft.removed:  # renumbering again drops citations of removed sentences

@@ -154,3 +154,12 @@ def test_a_sentence_opening_with_the_clause_label_keeps_the_labels_number():
     award = block(1, DRAFT, text, number="19.", heading="完善政府质量奖励制度")
     sentence = f"根据《{DRAFT.short_title}》19.完善政府质量奖励制度，区政府予以通报表扬[1]。"
     assert ground_answer(sentence, [award]) == (sentence, 0)
+
+
+def test_with_no_draft_asked_for_a_figure_must_stand_in_the_final_plan_it_cites():
+    # B2 is the 2024 plan (食品抽检 98.5%), B1 its 2023 draft (98%)
+    sentence = "2025年食品抽检合格率目标是98%以上[1][2]。"
+    assert ground_answer(sentence, [B2, B1]) == (sentence, 0)  # a comparison may take either
+    assert ground_answer(sentence, [B2, B1], prefer_final=True) == ("", 1)
+    right = "2025年食品抽检合格率目标是98.5%以上[1][2]。"
+    assert ground_answer(right, [B2, B1], prefer_final=True) == (right, 0)
