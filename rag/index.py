@@ -40,6 +40,8 @@ CLAUSES = "clauses.json"
 CHUNKS = "chunks.json"
 DOCUMENTS = "documents.json"
 DENSE = "dense.faiss"
+PARTS = "parts.json"
+PARTS_DENSE = "parts.faiss"
 INGEST_HINT = "run `python -m rag.ingest` (or `make run`, which rebuilds it)"
 
 
@@ -69,6 +71,27 @@ class Manifest:
     build_seconds: float
     built_at: str
     format: int = INDEX_FORMAT
+    n_parts: int = 0
+
+
+@dataclass
+class SearchParts:
+    """The clauses cut into short sentence-aligned parts (RAG_SEARCH_PART_CHARS), searched beside
+    the whole clauses: a long clause one of whose sentences answers ranks by that sentence
+    instead of being diluted by the rest. They only rank; the decision reads whole-clause scores."""
+
+    chunks: list[Chunk]
+    tokens: list[list[str]]
+    dense: object  # faiss.Index, row i = chunks[i]
+    _bm25: object = field(init=False, default=None)
+
+    @property
+    def bm25(self):
+        if self._bm25 is None:
+            from rank_bm25 import BM25Okapi
+
+            self._bm25 = BM25Okapi(self.tokens)
+        return self._bm25
 
 
 @dataclass
@@ -82,11 +105,16 @@ class CorpusIndex:
     dense: object  # faiss.Index over chunk vectors, row i = chunks[i]
     manifest: Manifest
     path: Path
+    parts: SearchParts | None = None  # None: RAG_SEARCH_PART_CHARS is 0
     clause_by_id: dict[str, Clause] = field(init=False)
+    rows_of: dict[str, list[int]] = field(init=False)  # clause_id -> its chunks' rows
     _bm25: object = field(init=False, default=None)
 
     def __post_init__(self) -> None:
         self.clause_by_id = {c.clause_id: c for c in self.clauses}
+        self.rows_of = {}
+        for row, chunk in enumerate(self.chunks):
+            self.rows_of.setdefault(chunk.clause_id, []).append(row)
 
     @property
     def bm25(self):
@@ -132,6 +160,7 @@ def fingerprint(settings: Settings) -> dict:
         "chunker": CHUNKER_VERSION,
         "embedder": embedder,
         "max_clause_chars": settings.max_clause_chars,
+        "search_part_chars": settings.search_part_chars,
     }
 
 
@@ -143,6 +172,14 @@ def parse_corpus(settings: Settings) -> tuple[list[DocumentInfo], list[Clause], 
         clauses.extend(parse_document(doc))
     chunks = [chunk for clause in clauses for chunk in split_clause(clause, settings.max_clause_chars)]
     return [d.info for d in documents], clauses, chunks
+
+
+def search_parts_of(clauses: list[Clause], max_chars: int) -> list[Chunk]:
+    """Every clause as parts of at most `max_chars` (0: none); a shorter clause is one part. Every
+    clause is there, so that a long clause's parts do not simply add rankings only it is in."""
+    if max_chars <= 0:
+        return []
+    return [part for clause in clauses for part in split_clause(clause, max_chars)]
 
 
 def _write_json(path: Path, obj) -> str:
@@ -177,14 +214,24 @@ def build_index(settings: Settings | None = None, embedder=None, show_progress: 
     infos, clauses, chunks = parse_corpus(settings)
     if not chunks:
         raise IndexProblem(f"no clauses found in {settings.data_dir}; add documents first")
+    parts = search_parts_of(clauses, settings.search_part_chars)
     embedder = embedder or Embedder(settings)
     if show_progress:
-        print(f"embedding {len(chunks)} chunks of {len(clauses)} clauses from {len(infos)} documents…", file=sys.stderr)
+        print(
+            f"embedding {len(chunks)} chunks and {len(parts)} search parts of {len(clauses)} clauses "
+            f"from {len(infos)} documents…",
+            file=sys.stderr,
+        )
     # embed the normalised (t2s) text: queries are normalised too, so scripts never mismatch
-    vectors = embedder.embed_passages([normalize(c.embed_text) for c in chunks], show_progress=show_progress)
+    vectors = embedder.embed_passages([normalize(c.embed_text) for c in chunks + parts], show_progress=show_progress)
     dense = faiss.IndexFlatIP(vectors.shape[1])
-    dense.add(vectors)
+    dense.add(vectors[: len(chunks)])
     chunk_tokens = [tokens(c.embed_text) for c in chunks]
+    search_parts = None
+    if parts:
+        parts_dense = faiss.IndexFlatIP(vectors.shape[1])
+        parts_dense.add(vectors[len(chunks) :])
+        search_parts = SearchParts(parts, [tokens(p.embed_text) for p in parts], parts_dense)
 
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=time.strftime("build-%Y%m%d-%H%M%S-"), dir=settings.index_dir))
@@ -198,12 +245,20 @@ def build_index(settings: Settings | None = None, embedder=None, show_progress: 
         }
         faiss.write_index(dense, str(build / DENSE))
         files[DENSE] = _sha256_bytes((build / DENSE).read_bytes())
+        if search_parts is not None:
+            files[PARTS] = _write_json(
+                build / PARTS,
+                [{**asdict(p), "tokens": t} for p, t in zip(search_parts.chunks, search_parts.tokens, strict=True)],
+            )
+            faiss.write_index(search_parts.dense, str(build / PARTS_DENSE))
+            files[PARTS_DENSE] = _sha256_bytes((build / PARTS_DENSE).read_bytes())
         manifest = Manifest(
             fingerprint=fp,
             files=files,
             n_documents=len(infos),
             n_clauses=len(clauses),
             n_chunks=len(chunks),
+            n_parts=len(parts),
             build_seconds=round(time.perf_counter() - t0, 2),
             built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         )
@@ -213,7 +268,9 @@ def build_index(settings: Settings | None = None, embedder=None, show_progress: 
         shutil.rmtree(build, ignore_errors=True)
         raise
     _remove_old_builds(settings, keep=build)
-    return CorpusIndex({i.doc_id: i for i in infos}, clauses, chunks, chunk_tokens, dense, manifest, build)
+    return CorpusIndex(
+        {i.doc_id: i for i in infos}, clauses, chunks, chunk_tokens, dense, manifest, build, search_parts
+    )
 
 
 def _switch_pointer(settings: Settings, build: Path) -> None:
@@ -265,7 +322,24 @@ def load_index(settings: Settings | None = None, check_fresh: bool = True) -> Co
     dense = faiss.read_index(str(build / DENSE))
     if dense.ntotal != len(chunks):
         raise IndexCorrupt(f"index has {dense.ntotal} vectors for {len(chunks)} chunks; {INGEST_HINT}")
-    return CorpusIndex({i.doc_id: i for i in infos}, clauses, chunks, chunk_tokens, dense, manifest, build)
+    return CorpusIndex(
+        {i.doc_id: i for i in infos}, clauses, chunks, chunk_tokens, dense, manifest, build, _load_parts(build, blobs)
+    )
+
+
+def _load_parts(build: Path, blobs: dict[str, bytes]) -> SearchParts | None:
+    """The search parts of a build, if it has any (their files are in the verified manifest)."""
+    import faiss
+
+    if PARTS not in blobs:
+        return None
+    raw = json.loads(blobs[PARTS])
+    part_tokens = [p.pop("tokens") for p in raw]
+    parts = [Chunk(**p) for p in raw]
+    dense = faiss.read_index(str(build / PARTS_DENSE))
+    if dense.ntotal != len(parts):
+        raise IndexCorrupt(f"index has {dense.ntotal} vectors for {len(parts)} search parts; {INGEST_HINT}")
+    return SearchParts(parts, part_tokens, dense)
 
 
 def ensure_index(settings: Settings | None = None, embedder=None) -> CorpusIndex:

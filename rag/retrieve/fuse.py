@@ -6,13 +6,14 @@ both searches rises above one found by either alone.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 
 
-def fuse(rankings: Iterable[tuple[Sequence[int], float]], rrf_k: int) -> dict[int, float]:
-    """{chunk index: fused score} over (ranking, weight) pairs, in first-seen order (ties keep it)."""
-    fused: dict[int, float] = {}
+def fuse(rankings: Iterable[tuple[Sequence[Hashable], float]], rrf_k: int) -> dict[Hashable, float]:
+    """{item: fused score} over (ranking, weight) pairs, in first-seen order (ties keep it); the
+    items are clause ids in retrieval."""
+    fused: dict[Hashable, float] = {}
     for ranking, weight in rankings:
-        for rank, idx in enumerate(ranking):
-            fused[int(idx)] = fused.get(int(idx), 0.0) + weight / (rrf_k + rank + 1)
+        for rank, item in enumerate(ranking):
+            fused[item] = fused.get(item, 0.0) + weight / (rrf_k + rank + 1)
     return fused

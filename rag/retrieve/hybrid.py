@@ -1,5 +1,6 @@
-"""The hybrid ranker: dense (e5 + FAISS) and BM25 (jieba) candidates → reciprocal-rank fusion →
-filters and place/version preference → one entry per clause. A multi-part question is ranked once
+"""The hybrid ranker: dense (e5 + FAISS) and BM25 (jieba) candidates, over the whole clauses and
+over the long clauses' short parts → reciprocal-rank fusion of the clauses they point to →
+filters and place/version preference. A multi-part question is ranked once
 per part, a comparison once per compared document, and the lists are merged; a short list is
 topped up by cosine (reports want k clauses). It ranks; rag/answerability.py decides.
 """
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -44,28 +46,36 @@ class HybridRanker:
         self.index = index
         self.settings = settings
         self.factors = ScoreFactors.from_settings(settings)
-        self.searches: list[CandidateSearch] = []
-        if use_dense:
-            self.searches.append(DenseSearch(index.dense, embedder, len(index.chunks)))
-        if use_bm25:
-            self.searches.append(SparseSearch(index))
+        embed = lru_cache(maxsize=32)(embedder.embed_query) if use_dense else None  # one vector per query text
+        # (search, the units its rows are, whether its scores are the clauses' own): the whole
+        # clauses' scores are what the decision reads; the parts only add rankings
+        self.searches: list[tuple[CandidateSearch, list, bool]] = []
+        units = [(index.chunks, index.dense, index, True)]
+        if index.parts is not None:
+            units.append((index.parts.chunks, index.parts.dense, index.parts, False))
+        for chunks, vectors, bm25_holder, own in units:
+            if use_dense:
+                self.searches.append((DenseSearch(vectors, embed, len(chunks)), chunks, own))
+            if use_bm25:
+                self.searches.append((SparseSearch(bm25_holder), chunks, own))
         self.weights = {"dense": settings.dense_weight, "bm25": settings.bm25_weight}
         self.promote = promote
 
     # -- one ranking
-    def _candidates(self, queries: list[tuple[str, float]]) -> tuple[list[tuple[list[int], float]], ChunkScores]:
-        """(weighted candidate rankings of every query and search, chunk scores of the first query)."""
+    def _candidates(self, queries: list[tuple[str, float]]) -> tuple[list[tuple[list[str], float]], ChunkScores]:
+        """(weighted clause rankings of every query and search, whole-clause chunk scores of the first query)."""
         n = len(self.index.chunks)
         found_scores = {"dense": np.zeros(n, dtype=np.float32), "bm25": np.zeros(n, dtype=np.float64)}
-        rankings: list[tuple[list[int], float]] = []
+        rankings: list[tuple[list[str], float]] = []
         for position, (query, weight) in enumerate(queries):
-            for search in self.searches:
+            for search, chunks, own in self.searches:
                 found = search.search(query, self.settings.candidate_k)
                 if found is None:
                     continue
-                if position == 0:
+                if position == 0 and own:
                     found_scores[found.source] = found.scores
-                rankings.append((found.ranking, weight * self.weights[found.source]))
+                clause_ids = list(dict.fromkeys(chunks[i].clause_id for i in found.ranking))
+                rankings.append((clause_ids, weight * self.weights[found.source]))
         return rankings, ChunkScores(found_scores["dense"], found_scores["bm25"])
 
     def rank(

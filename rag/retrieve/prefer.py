@@ -1,6 +1,6 @@
 """From fused chunk scores to a clause ranking: filters drop documents, title-only clauses weigh
 less, the documents the question points to (place, version) weigh more, drafts less unless asked
-for; a clause split into chunks appears once, with its best chunk's scores.
+for; a clause appears once, with the best cosine and BM25 score of its chunks.
 
 A preference only reorders: the best match ignoring preferences stays within the top few, so a
 question naming 东莞 still sees the provincial clause that answers it best.
@@ -68,35 +68,29 @@ def preferred_score(
 
 
 def rank_clauses(
-    fused: dict[int, float],
+    fused: dict[str, float],
     index: Any,
     filters: RetrievalFilters,
     preference: Preference,
     factors: ScoreFactors,
     scores: ChunkScores,
 ) -> tuple[list[ScoredClause], dict[str, float]]:
-    """(clauses by preferred score, best first; each clause's best score without preference).
-    `index` has chunks, clause_by_id and documents (rag.index.CorpusIndex)."""
-    best: dict[str, ScoredClause] = {}
+    """(clauses by preferred score, best first; each clause's score without preference) from fused
+    clause scores. `index` has rows_of, clause_by_id and documents (rag.index.CorpusIndex)."""
+    ranked: list[ScoredClause] = []
     unpreferred: dict[str, float] = {}
-    for idx, fused_score in fused.items():
-        chunk = index.chunks[idx]
-        clause = index.clause_by_id[chunk.clause_id]
+    for clause_id, fused_score in fused.items():
+        clause = index.clause_by_id[clause_id]
         info = index.documents[clause.doc_id]
         if not filters.allows(info):
             continue
         plain, score = preferred_score(fused_score, clause, info, preference, factors)
-        unpreferred[clause.clause_id] = max(unpreferred.get(clause.clause_id, 0.0), plain)
-        dense, bm25 = float(scores.dense[idx]), float(scores.bm25[idx])
-        prev = best.get(clause.clause_id)
-        if prev is None:
-            best[clause.clause_id] = ScoredClause(clause, info, score, dense, bm25, chunk.chunk_id)
-        else:  # parts of one clause: keep the clause once, with its best part's scores
-            prev.dense = max(prev.dense, dense)
-            prev.bm25 = max(prev.bm25, bm25)
-            if score > prev.score:
-                prev.score, prev.best_chunk = score, chunk.chunk_id
-    return sorted(best.values(), key=lambda s: (-s.score, s.clause.order)), unpreferred
+        unpreferred[clause_id] = plain
+        rows = index.rows_of[clause_id]
+        best_row = max(rows, key=lambda r: scores.dense[r])  # parts of one clause: its best part's scores
+        dense, bm25 = float(scores.dense[best_row]), max(float(scores.bm25[r]) for r in rows)
+        ranked.append(ScoredClause(clause, info, score, dense, bm25, index.chunks[best_row].chunk_id))
+    return sorted(ranked, key=lambda s: (-s.score, s.clause.order)), unpreferred
 
 
 def keep_best_match(ranked: list[ScoredClause], unpreferred: dict[str, float], within: int) -> list[ScoredClause]:

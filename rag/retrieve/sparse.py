@@ -18,7 +18,7 @@ class SparseSearch:
     source = "bm25"
 
     def __init__(self, index: Any) -> None:
-        self.index = index  # anything with a `bm25` (rag.index.CorpusIndex)
+        self.index = index  # anything with a `bm25` (rag.index.CorpusIndex or its SearchParts)
 
     def search(self, query: str, limit: int) -> Candidates | None:
         """None when the query has no token (only stop words or punctuation); chunks scoring 0 are

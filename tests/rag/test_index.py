@@ -17,6 +17,8 @@ from rag.config import PROJECT_ROOT
 from rag.index import (
     CHUNKS,
     MANIFEST,
+    PARTS,
+    PARTS_DENSE,
     POINTER,
     IndexCorrupt,
     IndexMissing,
@@ -52,7 +54,25 @@ def test_built_index_loads_and_holds_every_clause(built):
     index = load_index(built)
     assert len(index.clauses) == 191 and index.dense.ntotal == len(index.chunks)
     assert index.manifest.fingerprint["chunker"]
-    assert set(index.manifest.files) == {"documents.json", "clauses.json", "chunks.json", "dense.faiss"}
+    assert set(index.manifest.files) == {
+        "documents.json",
+        "clauses.json",
+        "chunks.json",
+        "dense.faiss",
+        PARTS,
+        PARTS_DENSE,
+    }
+    # every clause is searched by parts too, the long ones cut at sentences
+    parts = index.parts
+    assert parts is not None and parts.dense.ntotal == len(parts.chunks) == index.manifest.n_parts
+    assert {p.clause_id for p in parts.chunks} == set(index.clause_by_id)
+    assert len(parts.chunks) > len(index.clauses)
+    assert max(len(p.text) for p in parts.chunks if "#" in p.chunk_id) <= built.search_part_chars
+
+
+def test_a_changed_part_length_makes_the_index_stale(copy_of):
+    with pytest.raises(IndexStale, match="search_part_chars changed"):
+        load_index(replace(copy_of, search_part_chars=copy_of.search_part_chars + 50))
 
 
 def test_no_pickle_is_written(built):
@@ -77,9 +97,10 @@ def test_changed_document_makes_the_index_stale_and_ensure_rebuilds(copy_of, emb
     assert load_index(copy_of).manifest.n_clauses == 192
 
 
+@pytest.mark.parametrize("name", [CHUNKS, PARTS_DENSE])
 @pytest.mark.parametrize("damage", ["truncate", "flip", "delete"])
-def test_damaged_file_is_reported_never_used(copy_of, damage):
-    target = current_build(copy_of) / CHUNKS
+def test_damaged_file_is_reported_never_used(copy_of, damage, name):
+    target = current_build(copy_of) / name
     if damage == "truncate":
         target.write_bytes(target.read_bytes()[:1000])
     elif damage == "flip":

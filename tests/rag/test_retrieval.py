@@ -91,7 +91,7 @@ def test_split_parts_are_deduplicated(index, embedder, settings):
     from rag.clauses import split_clause
     from rag.index import CorpusIndex
 
-    small = replace(settings, max_clause_chars=120)
+    small = replace(settings, max_clause_chars=120, search_part_chars=0)
     chunks = [ch for c in index.clauses for ch in split_clause(c, small.max_clause_chars)]
     assert len(chunks) > len(index.clauses)
     import faiss

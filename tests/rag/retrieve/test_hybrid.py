@@ -111,3 +111,77 @@ def test_each_part_and_each_compared_side_is_ordered_by_the_evidence_test(stage,
     ranker.run(compare, RetrievalFilters(include_drafts=False), 4)
     assert len(calls) == 2 and all(c[1] == 1 and c[2] == compare.answer_type for c in calls)
     assert all(c[3] <= max(settings.compare_slots, settings.evidence_search_k) for c in calls)
+
+
+LONG_CLAUSE = (
+    "三、综合保障。完善组织领导体系，压实各级责任。加强宣传引导，营造良好氛围。强化督促检查，定期通报进展。"
+    "健全统计监测，推进信息共享。完善考核评价，落实激励措施。加大财政投入，保障工作经费。"
+    "推动计量校准服务进园区，降低企业检定费用。"
+)
+
+
+@pytest.fixture(scope="module")
+def parts_index(fake_embedder):
+    """A corpus where the answer is one sentence at the end of a long clause, and a short clause
+    shares the question's general words (企业, 降低, 费用); `make(parts)` builds it with or without parts."""
+    from pathlib import Path
+
+    import faiss
+
+    from rag.clauses import Chunk, Clause
+    from rag.index import CorpusIndex, SearchParts, search_parts_of
+    from rag.text import tokens
+
+    from .conftest import DIM, DOCS
+
+    texts = [
+        ("gd-plan/4", "四、", "企业服务", "四、企业服务。帮助企业降低费用。"),
+        ("gd-plan/3", "三、", "综合保障", LONG_CLAUSE),
+        ("dg-plan/1", "一、", "品牌建设", "一、品牌建设。对获得名牌称号的企业给予奖励。"),
+    ]
+    clauses = [
+        Clause(cid, cid.split("/")[0], "section", num, [], f"{num}{head}", head, text, order=i)
+        for i, (cid, num, head, text) in enumerate(texts)
+    ]
+
+    def vectors(chunks):
+        index = faiss.IndexFlatIP(DIM)
+        index.add(fake_embedder.embed_passages([c.embed_text for c in chunks]))
+        return index
+
+    def make(parts: bool) -> CorpusIndex:
+        chunks = [Chunk(c.clause_id, c.clause_id, c.text, c.heading) for c in clauses]
+        search = None
+        if parts:
+            units = search_parts_of(clauses, 30)
+            search = SearchParts(units, [tokens(u.embed_text) for u in units], vectors(units))
+        return CorpusIndex(
+            {d.doc_id: d for d in DOCS}, clauses, chunks, [tokens(c.embed_text) for c in chunks],
+            vectors(chunks), None, Path("tiny"), search,
+        )  # fmt: skip
+
+    return make
+
+
+def test_a_long_clause_ranks_by_the_part_that_answers(parts_index, fake_embedder, tiny_settings):
+    """Searched whole, the long clause's one sentence on inspection fees in parks is diluted by the
+    rest and the short clause on fees in general comes first; searched by parts too, the answer does."""
+    without, with_parts = parts_index(False), parts_index(True)
+    assert len(with_parts.parts.chunks) > len(with_parts.clauses)  # the long clause is cut, the short ones are whole
+    texts = [c.text for c in with_parts.clauses]
+    analyzer = QueryAnalyzer(with_parts.documents, texts, idf_table(without.chunk_tokens))
+    analysis = analyzer.analyze("园区企业检定费用怎么降低？")
+
+    def first(index):
+        result = HybridRanker(index, fake_embedder, tiny_settings).run(analysis, ANY, 3)
+        return result.clauses[0].clause.clause_id, result
+
+    assert first(without)[0] == "gd-plan/4"
+    top, result = first(with_parts)
+    assert top == "gd-plan/3"
+    # the decision reads the whole clauses' scores, not the parts': a sharper part does not raise them
+    _, plain = first(without)
+    assert result.dense.shape == (len(with_parts.chunks),)
+    assert result.dense == pytest.approx(plain.dense)
+    by_id = {s.clause.clause_id: s for s in result.clauses}
+    assert by_id["gd-plan/3"].dense == pytest.approx(float(plain.dense[with_parts.rows_of["gd-plan/3"][0]]))

@@ -1,4 +1,4 @@
-"""Clause scores from fused chunk scores (rag/retrieve/prefer.py): filters, title-only clauses,
+"""Clause rankings from fused clause scores (rag/retrieve/prefer.py): filters, title-only clauses,
 place/version preference, drafts, one entry per clause, the best match kept in view."""
 
 from __future__ import annotations
@@ -40,21 +40,23 @@ def test_factors_apply_in_order_and_the_unpreferred_score_skips_the_preference(t
     assert plain == score == pytest.approx(1.0)  # a draft asked for is not discounted
 
 
-def test_a_clause_in_two_chunks_appears_once_with_its_best_chunk(tiny_index):
+def test_a_clause_in_two_chunks_carries_its_best_chunks_scores(tiny_index):
     second = len(tiny_index.chunks) - 1  # dg-plan/2#2
-    fused = {position(tiny_index, "dg-plan/2"): 0.1, second: 0.3}
     dense = np.zeros(len(tiny_index.chunks), dtype=np.float32)
     dense[second] = 0.9
+    bm25 = np.zeros(len(tiny_index.chunks))
+    bm25[position(tiny_index, "dg-plan/2")] = 2.5
     ranked, unpreferred = rank_clauses(
-        fused, tiny_index, RetrievalFilters(), NO_PREFERENCE, FACTORS, ChunkScores(dense, dense.astype(float))
+        {"dg-plan/2": 0.3}, tiny_index, RetrievalFilters(), NO_PREFERENCE, FACTORS, ChunkScores(dense, bm25)
     )
     assert [s.clause.clause_id for s in ranked] == ["dg-plan/2"]
     assert ranked[0].best_chunk == "dg-plan/2#2" and ranked[0].dense == pytest.approx(0.9)
+    assert ranked[0].bm25 == pytest.approx(2.5)  # the best of each score, whichever chunk has it
     assert unpreferred == {"dg-plan/2": pytest.approx(0.3)}
 
 
 def test_filters_drop_documents_and_the_preferred_place_comes_first(tiny_index):
-    fused = {position(tiny_index, cid): 1.0 for cid in ("gd-plan/1", "dg-plan/1", "dg-draft/1")}
+    fused = dict.fromkeys(("gd-plan/1", "dg-plan/1", "dg-draft/1"), 1.0)
     ranked, _ = rank_clauses(
         fused,
         tiny_index,
@@ -72,7 +74,7 @@ def test_filters_drop_documents_and_the_preferred_place_comes_first(tiny_index):
 
 def test_a_preference_never_pushes_the_best_match_out_of_the_top_few(tiny_index):
     cids = ["gd-plan/2", "dg-plan/1", "dg-plan/2", "gd-plan/1"]
-    fused = dict(zip((position(tiny_index, c) for c in cids), (1.0, 0.6, 0.55, 0.5), strict=True))
+    fused = dict(zip(cids, (1.0, 0.6, 0.55, 0.5), strict=True))
     preference = Preference(frozenset({"dg-plan"}), False)
     ranked, unpreferred = rank_clauses(fused, tiny_index, RetrievalFilters(), preference, FACTORS, scores(tiny_index))
     assert [s.clause.clause_id for s in ranked] == ["dg-plan/1", "dg-plan/2", "gd-plan/2", "gd-plan/1"]
