@@ -63,7 +63,7 @@ def complete_part(
     cites none of `own`, append the best sentence of `own` for `part`, quoted and cited."""
     if not own:
         return answer, cited, 0
-    ranked = ranked_sentences(part, part, own)
+    ranked = ranked_sentences(part, part, own, name_tokens(own))
     if not ranked or ranked[0][0] == 0:
         return answer, cited, 0
     _, sentence, block = ranked[0]
@@ -77,7 +77,7 @@ def complete_part(
 
 def quote_source(answer: str, cited: list[Block], query: str) -> tuple[str, list[Block]]:
     """Append the cited clauses' sentence that best matches `query`, quoted, to an English answer."""
-    ranked = ranked_sentences(query, query, cited)
+    ranked = ranked_sentences(query, query, cited, name_tokens(cited))
     if not ranked:
         return answer, cited
     _, sentence, block = ranked[0]
@@ -145,7 +145,9 @@ def extractive_answer(
             lead = f"由{c.lead}牵头，" if c.lead else ""
             return f"根据《{src}》{c.number}{c.heading}，{lead}责任单位为：{units}。[1]", [b]
     chosen: list[tuple[str, Block]] = []
-    for score, sentence, block in ranked_sentences(question, query, blocks):
+    # the words naming the documents say which plan, not what about: a preamble repeating
+    # "东莞…征求意见稿" is not the answer to a question naming that plan
+    for score, sentence, block in ranked_sentences(question, query, blocks, name_tokens(blocks)):
         if len(chosen) == sentences or (chosen and score == 0):
             break
         chosen.append((sentence, block))

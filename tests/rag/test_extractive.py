@@ -92,3 +92,13 @@ def test_the_units_of_a_clause_the_answer_cites_come_first():
     city = block(2, FINAL, "加强计量测试技术研制。", clause_id="c/1", responsible=("市市场监管局",))
     answer, cited, added = complete_units("加强计量测试技术研制[1]。", [city], [province, city], english=False)
     assert added == 1 and "市市场监管局" in answer and "省质监局" not in answer and cited == [city]
+
+
+def test_a_quote_is_not_chosen_for_the_words_naming_the_document():
+    """A preamble repeating the plan's name ("东莞…征求意见稿") shares more words with a question
+    that names the plan than the clause stating the answer does; names say which plan, not what."""
+    preamble = block(1, DRAFT, "現將東莞市征求意见稿全文公布，征求社会各界意见。", "dg-draft/0.1")
+    answer = block(2, DRAFT, "推行消费纠纷先行赔付，畅通投诉渠道。", "dg-draft/2.5")
+    question = "东莞征求意见稿里消费纠纷咋处理？"
+    text, cited = extractive_answer(question, "东莞 征求意见稿 消费 纠纷 处理", [preamble, answer], sentences=1)
+    assert cited == [answer] and "先行赔付" in text
