@@ -56,7 +56,8 @@ class Settings:
     openai_timeout: float = 120.0  # RAG_OPENAI_TIMEOUT: seconds
     prompt_token_budget: int = 150  # RAG_PROMPT_TOKEN_BUDGET: prompt tokens processed per answer, all calls together
     chars_per_token: float = 1.65  # RAG_CHARS_PER_TOKEN: characters per token over the clauses (make bench: 1.65)
-    min_evidence_chars: int = 130  # RAG_MIN_EVIDENCE_CHARS: excerpt characters an answer gets even past its budget
+    min_evidence_chars: int = 100  # RAG_MIN_EVIDENCE_CHARS: excerpt characters an answer gets even past its budget
+    min_compare_evidence_chars: int = 130  # RAG_MIN_COMPARE_EVIDENCE_CHARS: the same for a comparison (two documents)
     reference_prompt_rate: float = 40.0  # RAG_REFERENCE_PROMPT_RATE: prompt tok/s of a slow CPU (eval's modelled time)
     reference_generation_rate: float = 11.0  # RAG_REFERENCE_GENERATION_RATE: its generated tok/s
     translate_english: bool = (
@@ -135,8 +136,16 @@ class Settings:
             raise ConfigError(f"RAG_JUDGE_MIN_YES must be in [0, 1), got {self.judge_min_yes}")
         if self.judge_sentences < 1:
             raise ConfigError(f"RAG_JUDGE_SENTENCES must be >= 1, got {self.judge_sentences}")
-        if self.prompt_token_budget < 1 or self.chars_per_token <= 0 or self.min_evidence_chars < 1:
-            raise ConfigError("RAG_PROMPT_TOKEN_BUDGET, RAG_CHARS_PER_TOKEN and RAG_MIN_EVIDENCE_CHARS must be > 0")
+        if (
+            self.prompt_token_budget < 1
+            or self.chars_per_token <= 0
+            or self.min_evidence_chars < 1
+            or self.min_compare_evidence_chars < 1
+        ):
+            raise ConfigError(
+                "RAG_PROMPT_TOKEN_BUDGET, RAG_CHARS_PER_TOKEN, RAG_MIN_EVIDENCE_CHARS and "
+                "RAG_MIN_COMPARE_EVIDENCE_CHARS must be > 0"
+            )
         if self.reference_prompt_rate <= 0 or self.reference_generation_rate <= 0:
             raise ConfigError("RAG_REFERENCE_PROMPT_RATE and RAG_REFERENCE_GENERATION_RATE must be > 0")
         if self.max_clause_chars < 100:

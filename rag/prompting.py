@@ -64,15 +64,19 @@ def with_previous(question: str, previous: str) -> str:
     return prompt_file("followup.txt").strip().format(question=question, previous=previous)
 
 
-def evidence_chars(settings: Settings, skeleton: list[Block], question: str, lang: str, spent: int) -> int:
+def evidence_chars(
+    settings: Settings, skeleton: list[Block], question: str, lang: str, spent: int, compare: bool = False
+) -> int:
     """Excerpt characters the answer's prompt may hold: the per-answer token budget, less what
     earlier calls of this answer processed (translation, judge) and the prompt's own text (clause
     labels, question, template; `skeleton` is the blocks without excerpts), converted with the
     model's measured characters per token. Every label counts, though the clauses left without an
-    excerpt are not shown: the excerpts are chosen within this, so it must not depend on them."""
+    excerpt are not shown: the excerpts are chosen within this, so it must not depend on them. The
+    floor is higher for a comparison, which quotes two documents."""
     fixed = sum(len(m["content"]) for m in answer_messages(skeleton, question, lang, show_empty=True)[1:])
     left = settings.prompt_token_budget - spent - CHAT_WRAP_TOKENS
-    return max(settings.min_evidence_chars, int(left * settings.chars_per_token) - fixed)
+    floor = settings.min_compare_evidence_chars if compare else settings.min_evidence_chars
+    return max(floor, int(left * settings.chars_per_token) - fixed)
 
 
 @dataclass(frozen=True)
@@ -84,6 +88,7 @@ class PromptPlan:
     asked: str  # what the model is asked: typos repaired, filler left out, a follow-up with its context
     clauses: list  # the ranked clauses the prompt quotes
     parts: list[str] | None  # the answerable parts of a multi-part question
+    compare: bool = False  # the question compares documents
 
 
 def evidence_blocks(
@@ -97,5 +102,5 @@ def evidence_blocks(
     """The clauses' excerpts within what is left of this answer's prompt-token budget (`spent`
     tokens went to earlier calls of the answer: translation, judge); `idf` weighs the query's words."""
     skeleton = [Block(i, s, "") for i, s in enumerate(plan.clauses, 1)]
-    chars = evidence_chars(settings, skeleton, plan.asked, lang, spent)
+    chars = evidence_chars(settings, skeleton, plan.asked, lang, spent, plan.compare)
     return build_blocks(plan.clauses, plan.query, chars, parent_text, plan.asked_text, idf)

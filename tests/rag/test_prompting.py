@@ -26,3 +26,12 @@ def test_evidence_chars_spend_what_earlier_calls_left_but_never_below_the_floor(
     fresh = evidence_chars(s, [B1], "问题？", "simplified", spent=0)
     assert fresh > evidence_chars(s, [B1], "问题？", "simplified", spent=50) >= 60
     assert evidence_chars(s, [B1], "问题？", "simplified", spent=500) == 60
+
+
+def test_a_comparison_has_the_higher_floor_as_it_quotes_two_documents():
+    s = replace(Settings.from_env(), prompt_token_budget=150, min_evidence_chars=60, min_compare_evidence_chars=90)
+    assert evidence_chars(s, [B1, B2], "两份方案有何不同？", "simplified", spent=500, compare=True) == 90
+    assert evidence_chars(s, [B1, B2], "两份方案有何不同？", "simplified", spent=500) == 60
+    plain = evidence_chars(s, [B1, B2], "两份方案有何不同？", "simplified", spent=0)
+    assert plain > 60  # the budget, when it is more than the floor
+    assert evidence_chars(s, [B1, B2], "两份方案有何不同？", "simplified", spent=0, compare=True) == max(90, plain)
