@@ -90,7 +90,8 @@ def main(argv: list[str] | None = None) -> int:
             f"| {r['variant']} | {r['hit@1']} | {r['hit@3']} | {r['hit@5']} | {r['hit@10']} | {r['mrr']} | "
             f"{r['decline_rate']} | {r['false_decline_rate']} | {r['p50_ms']} | {r['p95_ms']} |"
         )
-    print(f"index build (embed {len(index.chunks)} chunks, write): {build_s:.1f}s")
+    n_parts = len(index.parts.chunks) if index.parts is not None else 0
+    print(f"index build (embed {len(index.chunks)} chunks and {n_parts} search parts, write): {build_s:.1f}s")
     return 0
 
 

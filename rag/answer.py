@@ -291,7 +291,8 @@ class AnswerPipeline:
         turn.pred.extra["prompt_question"] = asked
         asked_text = turn.check.text if lang == "english" else analysis.focus
         parts = [p for p, _ in groups] if groups else None
-        return PromptPlan(result.normalized_query, asked_text, asked, clauses, parts, bool(analysis.compare_docs))
+        compare = len(result.sides) > 1  # the compared documents the filters allowed
+        return PromptPlan(result.normalized_query, asked_text, asked, clauses, parts, compare)
 
     def _evidence(self, turn: AnswerTurn, plan: PromptPlan) -> list[Block]:
         return evidence_blocks(

@@ -87,7 +87,7 @@ class Settings:
     judge_sentences: int = 2  # RAG_JUDGE_SENTENCES: top clause sentences the judge reads (~1 s at 90 tok/s)
     decline_threshold: float = -1.0  # RAG_DECLINE_THRESHOLD: confidence below this = not covered (<0: calibrated)
     max_clause_chars: int = 800  # RAG_MAX_CLAUSE_CHARS: longer clauses are split at sentences
-    search_part_chars: int = 200  # RAG_SEARCH_PART_CHARS: longer clauses are also searched by parts (0 = off)
+    search_part_chars: int = 200  # RAG_SEARCH_PART_CHARS: every clause is also searched as parts this long (0 = off)
     # --- web app ---
     host: str = "127.0.0.1"  # HOST
     port: int = 7860  # PORT
@@ -150,11 +150,8 @@ class Settings:
             raise ConfigError("RAG_REFERENCE_PROMPT_RATE and RAG_REFERENCE_GENERATION_RATE must be > 0")
         if self.max_clause_chars < 100:
             raise ConfigError(f"RAG_MAX_CLAUSE_CHARS must be >= 100, got {self.max_clause_chars}")
-        if self.search_part_chars != 0 and not 50 <= self.search_part_chars < self.max_clause_chars:
-            raise ConfigError(
-                f"RAG_SEARCH_PART_CHARS must be 0 (off) or between 50 and RAG_MAX_CLAUSE_CHARS - 1, "
-                f"got {self.search_part_chars}"
-            )
+        if self.search_part_chars != 0 and self.search_part_chars < 50:
+            raise ConfigError(f"RAG_SEARCH_PART_CHARS must be 0 (off) or >= 50, got {self.search_part_chars}")
 
     @property
     def generator_path(self) -> Path:

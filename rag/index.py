@@ -1,13 +1,13 @@
 """Build, load and verify the search index in `index/`: FAISS vectors + BM25 tokens + a manifest.
 
 Layout: each build goes to its own folder `index/build-<time>/` (clauses.json, chunks.json,
-documents.json, dense.faiss, manifest.json); the small pointer file `index/CURRENT` names the
-live one and is replaced atomically only after a build is complete, so a build killed midway
-leaves the previous index in service. Nothing is pickled: the clause store is JSON and the
-vectors are FAISS's own binary format. The manifest records every file's sha256 (checked on
-load: a truncated or edited file is reported, never silently used) and the fingerprint of what
-the index was built from (documents, catalog, chunker version, embedder weights): when any of
-those change the index is stale and `ensure_index` rebuilds it.
+documents.json, dense.faiss, manifest.json, and the search parts' parts.json and parts.faiss); the
+small pointer file `index/CURRENT` names the live one and is replaced atomically only after a build is
+complete, so a build killed midway leaves the previous index in service. Nothing is pickled: the
+clause store is JSON and the vectors are FAISS's own binary format. The manifest records every file's
+sha256 (checked on load: a truncated or edited file is reported, never silently used) and the
+fingerprint of what the index was built from (documents, catalog, chunker version, embedder weights,
+clause and part lengths): when any of those change the index is stale and `ensure_index` rebuilds it.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ class CorpusIndex:
     dense: object  # faiss.Index over chunk vectors, row i = chunks[i]
     manifest: Manifest
     path: Path
-    parts: SearchParts | None = None  # None: RAG_SEARCH_PART_CHARS is 0
+    parts: SearchParts | None = None  # None: built with RAG_SEARCH_PART_CHARS=0
     clause_by_id: dict[str, Clause] = field(init=False)
     rows_of: dict[str, list[int]] = field(init=False)  # clause_id -> its chunks' rows
     _bm25: object = field(init=False, default=None)
@@ -331,8 +331,10 @@ def _load_parts(build: Path, blobs: dict[str, bytes]) -> SearchParts | None:
     """The search parts of a build, if it has any (their files are in the verified manifest)."""
     import faiss
 
-    if PARTS not in blobs:
+    if PARTS not in blobs and PARTS_DENSE not in blobs:
         return None
+    if PARTS not in blobs or PARTS_DENSE not in blobs:
+        raise IndexCorrupt(f"index in {build} lists only one of {PARTS} and {PARTS_DENSE}; {INGEST_HINT}")
     raw = json.loads(blobs[PARTS])
     part_tokens = [p.pop("tokens") for p in raw]
     parts = [Chunk(**p) for p in raw]

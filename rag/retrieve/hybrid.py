@@ -1,5 +1,5 @@
 """The hybrid ranker: dense (e5 + FAISS) and BM25 (jieba) candidates, over the whole clauses and
-over the long clauses' short parts → reciprocal-rank fusion of the clauses they point to →
+over every clause's short parts → reciprocal-rank fusion of the clauses they point to →
 filters and place/version preference. A multi-part question is ranked once
 per part, a comparison once per compared document, and the lists are merged; a short list is
 topped up by cosine (reports want k clauses). It ranks; rag/answerability.py decides.
@@ -51,7 +51,7 @@ class HybridRanker:
         # clauses' scores are what the decision reads; the parts only add rankings
         self.searches: list[tuple[CandidateSearch, list, bool]] = []
         units = [(index.chunks, index.dense, index, True)]
-        if index.parts is not None:
+        if index.parts is not None and settings.search_part_chars > 0:  # 0: off, whatever the index holds
             units.append((index.parts.chunks, index.parts.dense, index.parts, False))
         for chunks, vectors, bm25_holder, own in units:
             if use_dense:

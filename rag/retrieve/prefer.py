@@ -1,4 +1,4 @@
-"""From fused chunk scores to a clause ranking: filters drop documents, title-only clauses weigh
+"""From fused clause scores to a clause ranking: filters drop documents, title-only clauses weigh
 less, the documents the question points to (place, version) weigh more, drafts less unless asked
 for; a clause appears once, with the best cosine and BM25 score of its chunks.
 

@@ -78,7 +78,7 @@ class ScoredClause:
     score: float  # fused score after preferences (higher is better); 0 for a top-up by cosine
     dense: float  # best cosine of any of its chunks
     bm25: float  # best BM25 score of any of its chunks
-    best_chunk: str  # chunk_id that scored best
+    best_chunk: str  # chunk_id of its chunk with the best cosine
 
     def to_contract(self) -> dict[str, Any]:
         """The clause object of ../shared/eval-format.md, plus `score`."""

@@ -102,3 +102,14 @@ def test_a_quote_is_not_chosen_for_the_words_naming_the_document():
     question = "东莞征求意见稿里消费纠纷咋处理？"
     text, cited = extractive_answer(question, "东莞 征求意见稿 消费 纠纷 处理", [preamble, answer], sentences=1)
     assert cited == [answer] and "先行赔付" in text
+
+
+def test_an_english_answers_quote_and_a_parts_quote_skip_the_document_names_too():
+    from rag.extractive import complete_part, quote_source
+
+    preamble = block(1, DRAFT, "現將東莞市征求意见稿全文公布，征求社会各界意见。", "dg-draft/0.1")
+    answer = block(2, DRAFT, "推行消费纠纷先行赔付，畅通投诉渠道。", "dg-draft/2.5")
+    quoted, _ = quote_source("Disputes are settled first.", [preamble, answer], "东莞 征求意见稿 消费 纠纷")
+    assert "先行赔付" in quoted and "全文公布" not in quoted
+    text, cited, added = complete_part("", [], [preamble, answer], "东莞征求意见稿消费纠纷咋处理", False)
+    assert added == 1 and cited == [answer] and "先行赔付" in text

@@ -70,6 +70,17 @@ def test_built_index_loads_and_holds_every_clause(built):
     assert max(len(p.text) for p in parts.chunks if "#" in p.chunk_id) <= built.search_part_chars
 
 
+def test_a_manifest_listing_only_one_of_the_part_files_is_corrupt(copy_of):
+    import json
+
+    manifest = current_build(copy_of) / MANIFEST
+    data = json.loads(manifest.read_text())
+    del data["files"][PARTS_DENSE]
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(IndexCorrupt, match="only one of"):
+        load_index(copy_of)
+
+
 def test_a_changed_part_length_makes_the_index_stale(copy_of):
     with pytest.raises(IndexStale, match="search_part_chars changed"):
         load_index(replace(copy_of, search_part_chars=copy_of.search_part_chars + 50))

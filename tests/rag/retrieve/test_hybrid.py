@@ -183,5 +183,11 @@ def test_a_long_clause_ranks_by_the_part_that_answers(parts_index, fake_embedder
     _, plain = first(without)
     assert result.dense.shape == (len(with_parts.chunks),)
     assert result.dense == pytest.approx(plain.dense)
-    by_id = {s.clause.clause_id: s for s in result.clauses}
-    assert by_id["gd-plan/3"].dense == pytest.approx(float(plain.dense[with_parts.rows_of["gd-plan/3"][0]]))
+    plain_by_id = {s.clause.clause_id: s for s in plain.clauses}
+    for s in result.clauses:
+        assert (s.dense, s.bm25) == pytest.approx(
+            (plain_by_id[s.clause.clause_id].dense, plain_by_id[s.clause.clause_id].bm25)
+        )
+    # RAG_SEARCH_PART_CHARS=0 turns the parts off, whatever the index holds
+    off = HybridRanker(with_parts, fake_embedder, replace(tiny_settings, search_part_chars=0)).run(analysis, ANY, 3)
+    assert [s.clause.clause_id for s in off.clauses] == [s.clause.clause_id for s in plain.clauses]
