@@ -289,8 +289,6 @@ def _remove_old_builds(settings: Settings, keep: Path) -> None:
 # ----------------------------------------------------------------------------- load
 def load_index(settings: Settings | None = None, check_fresh: bool = True) -> CorpusIndex:
     """Load and verify the current index; IndexMissing / IndexCorrupt / IndexStale otherwise."""
-    import faiss
-
     settings = settings or get_settings()
     build = _current_build(settings)
     if build is None or not build.is_dir():
@@ -316,32 +314,32 @@ def load_index(settings: Settings | None = None, check_fresh: bool = True) -> Co
             raise IndexStale(f"index is stale ({', '.join(changed)} changed since it was built); {INGEST_HINT}")
     infos = [DocumentInfo.from_dict(d) for d in json.loads(blobs[DOCUMENTS])]
     clauses = [Clause(**d) for d in json.loads(blobs[CLAUSES])]
-    raw_chunks = json.loads(blobs[CHUNKS])
-    chunk_tokens = [c.pop("tokens") for c in raw_chunks]
-    chunks = [Chunk(**c) for c in raw_chunks]
-    dense = faiss.read_index(str(build / DENSE))
-    if dense.ntotal != len(chunks):
-        raise IndexCorrupt(f"index has {dense.ntotal} vectors for {len(chunks)} chunks; {INGEST_HINT}")
+    chunks, chunk_tokens, dense = _read_units(build, blobs, CHUNKS, DENSE, "chunks")
     return CorpusIndex(
         {i.doc_id: i for i in infos}, clauses, chunks, chunk_tokens, dense, manifest, build, _load_parts(build, blobs)
     )
 
 
-def _load_parts(build: Path, blobs: dict[str, bytes]) -> SearchParts | None:
-    """The search parts of a build, if it has any (their files are in the verified manifest)."""
+def _read_units(build: Path, blobs: dict[str, bytes], units: str, vectors: str, what: str) -> tuple:
+    """(chunks, their tokens, their FAISS vectors) from a build's JSON file and FAISS file."""
     import faiss
 
+    raw = json.loads(blobs[units])
+    unit_tokens = [u.pop("tokens") for u in raw]
+    chunks = [Chunk(**u) for u in raw]
+    dense = faiss.read_index(str(build / vectors))
+    if dense.ntotal != len(chunks):
+        raise IndexCorrupt(f"index has {dense.ntotal} vectors for {len(chunks)} {what}; {INGEST_HINT}")
+    return chunks, unit_tokens, dense
+
+
+def _load_parts(build: Path, blobs: dict[str, bytes]) -> SearchParts | None:
+    """The search parts of a build, if it has any (their files are in the verified manifest)."""
     if PARTS not in blobs and PARTS_DENSE not in blobs:
         return None
     if PARTS not in blobs or PARTS_DENSE not in blobs:
         raise IndexCorrupt(f"index in {build} lists only one of {PARTS} and {PARTS_DENSE}; {INGEST_HINT}")
-    raw = json.loads(blobs[PARTS])
-    part_tokens = [p.pop("tokens") for p in raw]
-    parts = [Chunk(**p) for p in raw]
-    dense = faiss.read_index(str(build / PARTS_DENSE))
-    if dense.ntotal != len(parts):
-        raise IndexCorrupt(f"index has {dense.ntotal} vectors for {len(parts)} search parts; {INGEST_HINT}")
-    return SearchParts(parts, part_tokens, dense)
+    return SearchParts(*_read_units(build, blobs, PARTS, PARTS_DENSE, "search parts"))
 
 
 def ensure_index(settings: Settings | None = None, embedder=None) -> CorpusIndex:
