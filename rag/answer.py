@@ -243,7 +243,7 @@ class AnswerPipeline:
             if verdict.declined:  # only just above the threshold, and the judge reads no answer
                 yield self._judged_decline(turn, result, "judge", "judge")
                 return
-        raw = yield from self._generate(turn, blocks, plan.asked)
+        raw = yield from self._generate(turn, blocks, plan)
         # the model says it finds no answer, or writes nothing but "[1]" (a failed model is no opinion)
         if found_nothing(raw) and not plan.parts and "llm_error" not in turn.pred.extra:
             if gray_zone:  # only just "answer", and the judge already said yes: a refusal declines
@@ -261,11 +261,21 @@ class AnswerPipeline:
         analysis = result.analysis
         prefer_final = not (analysis.wants_draft or analysis.compare_docs)
         ctx = CheckContext(
-            blocks, plan.asked_text, plan.query, english, self.retriever.idf, self._similarity, plan.parts, prefer_final
+            blocks,
+            plan.asked_text,
+            plan.query,
+            english,
+            self.retriever.idf,
+            self._similarity,
+            plan.parts,
+            prefer_final,
+            plan.kind,
+            tuple(result.preferred_docs),
+            analysis.named_docs,
         )
         answer, cited, route = check_answer(raw, ctx)
         completion = Completion(
-            result, blocks, plan.asked_text, plan.query, turn.lang, self.settings, self._parent_text
+            result, blocks, plan.asked_text, plan.query, turn.lang, self.settings, self._parent_text, plan.kind
         )
         answer, cited, route = complete(answer, cited, route, completion)
         turn.first_token()
@@ -292,17 +302,21 @@ class AnswerPipeline:
         asked_text = turn.check.text if lang == "english" else analysis.focus
         parts = [p for p, _ in groups] if groups else None
         compare = len(result.sides) > 1  # the compared documents the filters allowed
-        return PromptPlan(result.normalized_query, asked_text, asked, clauses, parts, compare)
+        kind_text = turn.check.text if lang == "english" else analysis.kind_text
+        if analysis.is_followup and not analysis.answer_type:
+            # "那源城区呢？" asks what the previous question asked (a department, a figure)
+            kind_text = f"{result.extra['previous']} {kind_text}"
+        return PromptPlan(result.normalized_query, asked_text, asked, clauses, parts, compare, kind_text)
 
     def _evidence(self, turn: AnswerTurn, plan: PromptPlan) -> list[Block]:
         return evidence_blocks(
             self.settings, plan, turn.lang, turn.usage.prompt_tokens, self._parent_text, self.retriever.idf
         )
 
-    def _generate(self, turn: AnswerTurn, blocks: list[Block], asked: str) -> Iterator[Token]:
+    def _generate(self, turn: AnswerTurn, blocks: list[Block], plan: PromptPlan) -> Iterator[Token]:
         """Stream the model's answer as `Token`s; returns the raw text (a failed model leaves it short)."""
         raw = ""
-        messages = answer_messages(blocks, asked, turn.lang)
+        messages = answer_messages(blocks, plan.asked, turn.lang, kind=plan.kind)
         try:
             for piece in self.backend.stream(
                 messages, self.settings.max_new_tokens, self.settings.temperature, turn.usage

@@ -251,8 +251,10 @@ class EvidenceJudge:
             return Decision(True, reason, confidence, features, "rule")
         if confidence < self.threshold:
             return Decision(True, "low-confidence", confidence, features, "model")
+        whole = ask is None
         ask = ask or analysis.ask or analysis.focus
-        kind = self.lexicon.answer_type_of(normalize(ask).lower())
+        # the whole question's kind was read from its asking segments (QueryAnalysis.kind_text)
+        kind = analysis.answer_type if whole else self.lexicon.answer_type_of(normalize(ask).lower())
         stated = [s.clause.clause_id for s in self.stating(kind, ranked, ask, analysis.english_of(ask))] if kind else []
         return Decision(False, "", confidence, features, "model", stated)
 

@@ -30,6 +30,7 @@ class Completion:
     lang: str
     settings: Settings
     parent_text: Callable
+    kind_text: str = ""  # the words saying what kind of answer is wanted (default: `asked_text`)
 
     @property
     def english(self) -> bool:
@@ -53,7 +54,9 @@ def complete(answer: str, cited: list[Block], route: str, c: Completion) -> tupl
     compared = c.result.extra.get("compared_docs", [])
     if compared and cited:
         pool = c.blocks + _comparison_extras(c, compared)
-        answer, cited, added = complete_comparison(answer, cited, pool, compared, c.asked_text, c.query, c.english)
+        answer, cited, added = complete_comparison(
+            answer, cited, pool, compared, c.kind_text or c.asked_text, c.query, c.english
+        )
         route += "+completed" if added else ""
     if part_groups(c.result):
         answer, cited, added = _complete_parts(answer, cited, c)

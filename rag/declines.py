@@ -67,7 +67,8 @@ def _what_the_plans_state(
     blocks = build_blocks(result.clauses[:1], result.normalized_query, chars, parent_text)
     if not blocks:
         return None
-    quote, cited = extractive_answer(asked, result.normalized_query, blocks, english, sentences=1)
+    kind = asked if english else result.analysis.kind_text
+    quote, cited = extractive_answer(asked, result.normalized_query, blocks, english, sentences=1, kind=kind)
     if not cited:
         return None
     stated = reply("plans_state", lang) + "\n" + quote

@@ -120,10 +120,15 @@ def document_name_tokens(clauses: list[ScoredClause]) -> set[str]:
 
 
 def ranked_sentences(
-    question: str, query: str, blocks: list[Block], ignore: set[str] | None = None
+    question: str,
+    query: str,
+    blocks: list[Block],
+    ignore: set[str] | None = None,
+    weight: Callable[[str], float] = len,
 ) -> list[tuple[float, str, Block]]:
     """Clause sentences by relevance: those stating what the question asks for first, then word
-    overlap (not counting the words in `ignore`)."""
+    overlap (not counting the words in `ignore`; each shared word scored by `weight`, `idf_weight`
+    for rare words to count more)."""
     qtokens = set(tokens(query)) - (ignore or set())
     wanted = answer_states(question)
     candidates = []
@@ -131,7 +136,7 @@ def ranked_sentences(
         for i, s in enumerate(split_sentences(b.text)):
             if is_heading(s, b):
                 continue
-            candidates.append((states(s, wanted), _score(s, qtokens), -b.number, -i, s, b))
+            candidates.append((states(s, wanted), _score(s, qtokens, weight), -b.number, -i, s, b))
     best = max((c[1] for c in candidates), default=0.0)
     # a sentence stating the asked-for kind of fact goes first, if it is nearly as relevant as the best
     candidates = [(st and sc > 0 and sc >= STATES_MIN_SHARE * best, sc, *rest) for st, sc, *rest in candidates]

@@ -9,6 +9,7 @@ question is missing from the model's answer.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from rag.answer_words import load_answer_words
 from rag.excerpts import (
@@ -84,12 +85,14 @@ def quote_source(answer: str, cited: list[Block], query: str) -> tuple[str, list
     return answer.rstrip() + "\n" + quote_line(sentence, block, cited.index(block) + 1, True), cited
 
 
-def extractive_parts(parts: list[str], blocks: list[Block], english: bool) -> tuple[str, list[Block]]:
+def extractive_parts(
+    parts: list[str], blocks: list[Block], english: bool, weight: Callable[[str], float] = len
+) -> tuple[str, list[Block]]:
     """The extractive answer of a multi-part question: the best sentence (or the units) for each part."""
     lines: list[str] = []
     cited: list[Block] = []
     for part in parts:
-        text, got = extractive_answer(part, part, blocks, english, sentences=1)
+        text, got = extractive_answer(part, part, blocks, english, sentences=1, weight=weight)
         for b in got:
             if b not in cited:
                 cited.append(b)
@@ -122,9 +125,18 @@ def complete_units(answer: str, cited: list[Block], own: list[Block], english: b
 
 
 def extractive_answer(
-    question: str, query: str, blocks: list[Block], english: bool = False, sentences: int = EXTRACTIVE_SENTENCES
+    question: str,
+    query: str,
+    blocks: list[Block],
+    english: bool = False,
+    sentences: int = EXTRACTIVE_SENTENCES,
+    kind: str = "",
+    weight: Callable[[str], float] = len,
 ) -> tuple[str, list[Block]]:
-    """The best clause sentences (or the responsible units, or the document's facts), quoted with their source."""
+    """The best clause sentences (or the responsible units, or the document's facts), quoted with
+    their source. `kind` (default: `question`) is what says which of those is asked for; `weight`
+    scores a shared word (`idf_weight`: "预付式" outweighs "消费")."""
+    question = kind or question
     if load_answer_words().document_question.search(question) and blocks:
         b = blocks[0]
         d = b.scored.document
@@ -147,7 +159,7 @@ def extractive_answer(
     chosen: list[tuple[str, Block]] = []
     # the words naming the documents say which plan, not what about: a preamble repeating
     # "东莞…征求意见稿" is not the answer to a question naming that plan
-    for score, sentence, block in ranked_sentences(question, query, blocks, name_tokens(blocks)):
+    for score, sentence, block in ranked_sentences(question, query, blocks, name_tokens(blocks), weight):
         if len(chosen) == sentences or (chosen and score == 0):
             break
         chosen.append((sentence, block))

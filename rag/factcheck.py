@@ -129,17 +129,23 @@ def _misread(fact: str, sentence: str, texts: list[str]) -> bool:
     return not any(has_fact.search(seg) for seg in best) and any(same_kind.search(seg) for seg in best)
 
 
-def ground_answer(answer: str, cited: list[Block], prefer_final: bool = False) -> tuple[str, int]:
+def ground_answer(
+    answer: str, cited: list[Block], prefer_final: bool = False, named_docs: tuple[str, ...] = ()
+) -> tuple[str, int]:
     """Drop sentences whose facts stand in none of the clauses they cite (or, uncited, in any),
     or whose figure the cited clause gives for something else (see `_misread`).
 
     With `prefer_final` (the question asked for no draft), a sentence citing a final plan and a
     draft of the same place is held to the final: "2025年食品抽检合格率目标是98%[1][2]" takes the
-    draft's 98% where the in-force plan says 98.5%."""
+    draft's 98% where the in-force plan says 98.5%. With `named_docs` (the documents of the places
+    the question names), a fact is held to those: "东莞打算新增几个？" is not answered by the
+    provincial plan's figure, nor "韶关的目标" by Dongguan's."""
     kept, removed = [], 0
     for sentence in split_sentences(answer) or [answer]:
         numbers = [int(n) for m in CITATION.finditer(sentence) for n in re.split(r"[,，、]", m.group(1))]
         blocks = [cited[n - 1] for n in numbers if 0 < n <= len(cited)] or cited
+        if named_docs:
+            blocks = [b for b in blocks if b.scored.document.doc_id in named_docs]
         if prefer_final:
             blocks = _finals_over_their_drafts(blocks)
         texts = [b.support_text for b in blocks]

@@ -76,6 +76,11 @@ class QuestionReader:
         """Words of `text` that the plans use and that say what it is about."""
         return [t for t in dict.fromkeys(tokens(text)) if self._is_topic(t)]
 
+    def whole_topic_words(self, text: str) -> list[str]:
+        """`topic_words` without the pieces of a longer word of `text` (城区 of 源城区, 责人 of 负责人)."""
+        words = list(dict.fromkeys(tokens(text)))
+        return [t for t in self.topic_words(text) if not any(t != w and t in w for w in words)]
+
     def plan_words(self, text: str) -> list[str]:
         """Words of `text` that the plans use at all (食品, 东莞, 品牌 — not 陶瓷店, 老板), question
         words aside: what a segment about the asker can tell retrieval."""
@@ -107,11 +112,17 @@ class QuestionReader:
 
     def focus(self, text: str) -> Focus:
         """A segment that says who is asking ("我家在韶关做陶瓷的": first person, no question) is
-        context; a statement without "I" ("邻居说这种投入可以补贴") carries the topic that a short
-        ask ("真的吗？") refers to, so it stays in the need."""
+        context; a statement without "I" ("邻居说这种投入可以补贴"), or passing on what "I" heard
+        ("朋友跟我说出了事都算我的"), carries the topic that a short ask ("真的吗？") refers to, so it
+        stays in the need."""
         segments = self.segments(text)
         asking = [seg for seg, asks in segments if asks]
-        context = [seg for seg, asks in segments if not asks and self.lexicon.first_person.search(seg)]
+        lx = self.lexicon
+        context = [
+            seg
+            for seg, asks in segments
+            if not asks and lx.first_person.search(seg) and not lx.reported_speech.search(seg)
+        ]
         need = [seg for seg, _ in segments if seg not in context]
         if not asking:  # no question marker anywhere ("东莞 品牌 扶持"): everything is the need
             asking = need or [s for s, _ in segments]
@@ -139,17 +150,23 @@ class QuestionReader:
                 pieces[i + 1], pieces[i] = f"{pieces[i]}，{pieces[i + 1]}", ""
         return [p for p in pieces if p]
 
-    def parts(self, asking: list[str]) -> list[SubQuestion]:
-        """Sub-questions: asking segments or joined clauses that each ask something (none for one)."""
+    def parts(self, asking: list[str], statements: list[str] | tuple[str, ...] = ()) -> list[SubQuestion]:
+        """Sub-questions: asking segments or joined clauses that each ask something (none for one).
+        `statements` are the segments of the need that ask nothing ("区里说要办个“产品医院”"): the
+        asks lean on them ("这是干嘛的？能提供哪些服务？"): a part naming no topic of its own, when no
+        part before it named one, is searched with their topic words."""
         pieces = self._pieces(asking)
         if len(pieces) < 2:
             return []
         parts: list[SubQuestion] = []
+        lead = list(dict.fromkeys(t for s in statements for t in self.whole_topic_words(s)))
         carried: list[str] = []
         for p in pieces[:MAX_PARTS]:
             # words that say what kind of answer is wanted (部门, 负责, 多少钱) are not a topic
             own = [t for t in self.topic_words(p) if not any(at.asks.search(t) for at in self.lexicon.answer_types)]
-            search = p if own or not carried else " ".join(carried) + " " + p
+            # a part naming no topic of its own is about the previous part's, or else the statements'
+            words = [] if own else [t for t in (carried or lead) if t not in p]
+            search = " ".join([*words, p])
             parts.append(SubQuestion(p, search, self.answer_type_of(p), continues=not own and bool(carried)))
             carried = own or carried
         # two pieces with the same topic words and no distinct ask are one question said twice

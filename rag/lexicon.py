@@ -46,6 +46,7 @@ class Lexicon:
     question_marker: re.Pattern
     topic_question: re.Pattern
     first_person: re.Pattern
+    reported_speech: re.Pattern
     filler: tuple[re.Pattern, ...]
     part_joiner: re.Pattern
     answer_types: tuple[AnswerType, ...]
@@ -125,6 +126,7 @@ def load_lexicon(directory: Path = LEXICON_DIR) -> Lexicon:
             question_marker=_compile(q["question_marker"], f"{where}: question_marker"),
             topic_question=_compile(q["topic_question"], f"{where}: topic_question"),
             first_person=_compile(q["first_person"], f"{where}: first_person"),
+            reported_speech=_compile(q["reported_speech"], f"{where}: reported_speech"),
             filler=tuple(_compile(p, f"{where}: filler") for p in q["filler"]),
             part_joiner=_compile(q["part_joiner"], f"{where}: part_joiner"),
             answer_types=types,

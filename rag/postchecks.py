@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rag.citations import cite_answer
-from rag.excerpts import Block
+from rag.excerpts import Block, idf_weight
 from rag.extractive import extractive_answer, extractive_parts
 from rag.factcheck import (
     ground_answer,
@@ -38,6 +38,13 @@ class CheckContext:
     similarity: Callable[[str, list[str]], list[float]] | None = None
     parts: list[str] | None = None  # the sub-questions of a multi-part question
     prefer_final: bool = False  # no draft asked for: a figure must stand in the final plan it cites
+    kind_text: str = ""  # the words saying what kind of answer is wanted (default: `question`)
+    preferred_docs: tuple[str, ...] = ()  # the documents the question names: a quote comes from them if it can
+    named_docs: tuple[str, ...] = ()  # the documents of the places the question names: its facts stand there
+
+    @property
+    def kind(self) -> str:
+        return self.kind_text or self.question
 
 
 @dataclass
@@ -76,12 +83,12 @@ def no_content(d: Draft, ctx: CheckContext) -> str | None:
 
 
 def no_figure(d: Draft, ctx: CheckContext) -> str | None:
-    return "no-figure" if misses_answer_type(ctx.question, d.answer) else None
+    return "no-figure" if misses_answer_type(ctx.kind, d.answer) else None
 
 
 def off_topic_answer(d: Draft, ctx: CheckContext) -> str | None:
     terms = topic_terms(ctx.query, ctx.blocks, ctx.idf)
-    return "off-topic" if off_topic(d.answer, terms, ctx.question) else None
+    return "off-topic" if off_topic(d.answer, terms, ctx.kind) else None
 
 
 RAW_CHECKS: tuple[Check, ...] = (empty, refusal, repetition)
@@ -94,10 +101,13 @@ def _first_reason(checks: tuple[Check, ...], draft: Draft, ctx: CheckContext) ->
 
 def fallback(ctx: CheckContext, why: str) -> tuple[str, list[Block], str]:
     """The extractive answer (one quote per part for a multi-part question), named by `why`."""
+    weight = idf_weight(ctx.idf) if ctx.idf else len  # rare words choose the quoted sentence
+    # a question naming Dongguan's plan is not answered by quoting Shaoguan's
+    blocks = [b for b in ctx.blocks if b.scored.document.doc_id in ctx.preferred_docs] or ctx.blocks
     if ctx.parts:
-        answer, cited = extractive_parts(ctx.parts, ctx.blocks, ctx.english)
+        answer, cited = extractive_parts(ctx.parts, blocks, ctx.english, weight)
     else:
-        answer, cited = extractive_answer(ctx.question, ctx.query, ctx.blocks, ctx.english)
+        answer, cited = extractive_answer(ctx.question, ctx.query, blocks, ctx.english, kind=ctx.kind, weight=weight)
     return answer, cited, f"extractive-{why}"
 
 
@@ -109,7 +119,7 @@ def check_answer(raw: str, ctx: CheckContext) -> tuple[str, list[Block], str]:
     draft.answer, draft.cited = cite_answer(raw, ctx.blocks, similarity=ctx.similarity, question=ctx.question)
     if reason := uncited(draft, ctx):
         return fallback(ctx, reason)
-    draft.answer, draft.removed = ground_answer(draft.answer, draft.cited, ctx.prefer_final)
+    draft.answer, draft.removed = ground_answer(draft.answer, draft.cited, ctx.prefer_final, ctx.named_docs)
     if reason := _first_reason(GROUNDED_CHECKS, draft, ctx):
         return fallback(ctx, reason)
     if draft.removed:  # renumbering again drops citations of removed sentences

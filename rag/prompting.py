@@ -42,11 +42,14 @@ def system_message() -> dict[str, str]:
     return {"role": "system", "content": prompt_file("system.txt").strip()}
 
 
-def answer_messages(blocks: list[Block], question: str, lang: str, show_empty: bool = False) -> list[dict[str, str]]:
+def answer_messages(
+    blocks: list[Block], question: str, lang: str, show_empty: bool = False, kind: str = ""
+) -> list[dict[str, str]]:
     """The answer prompt: the numbered clause excerpts, then the question (prompts/user.txt);
-    blocks without an excerpt only with `show_empty`."""
+    blocks without an excerpt only with `show_empty`. `kind` (default: the question) says whether
+    the responsible units and the document's facts are asked for."""
     language = prompt_file("language_en.txt").strip() if lang == "english" else ""
-    lines = prompt_lines(blocks, question, show_empty)
+    lines = prompt_lines(blocks, kind or question, show_empty)
     user = prompt_file("user.txt").format(clauses="\n".join(lines), question=question, language_instruction=language)
     return [system_message(), {"role": "user", "content": user.strip()}]
 
@@ -65,7 +68,13 @@ def with_previous(question: str, previous: str) -> str:
 
 
 def evidence_chars(
-    settings: Settings, skeleton: list[Block], question: str, lang: str, spent: int, compare: bool = False
+    settings: Settings,
+    skeleton: list[Block],
+    question: str,
+    lang: str,
+    spent: int,
+    compare: bool = False,
+    kind: str = "",
 ) -> int:
     """Excerpt characters the answer's prompt may hold: the per-answer token budget, less what
     earlier calls of this answer processed (translation, judge) and the prompt's own text (clause
@@ -73,7 +82,7 @@ def evidence_chars(
     model's measured characters per token. Every label counts, though the clauses left without an
     excerpt are not shown: the excerpts are chosen within this, so it must not depend on them. The
     floor is higher for a comparison, which quotes two documents."""
-    fixed = sum(len(m["content"]) for m in answer_messages(skeleton, question, lang, show_empty=True)[1:])
+    fixed = sum(len(m["content"]) for m in answer_messages(skeleton, question, lang, show_empty=True, kind=kind)[1:])
     left = settings.prompt_token_budget - spent - CHAT_WRAP_TOKENS
     floor = settings.min_compare_evidence_chars if compare else settings.min_evidence_chars
     return max(floor, int(left * settings.chars_per_token) - fixed)
@@ -89,6 +98,11 @@ class PromptPlan:
     clauses: list  # the ranked clauses the prompt quotes
     parts: list[str] | None  # the answerable parts of a multi-part question
     compare: bool = False  # the question compares documents
+    kind_text: str = ""  # the words saying what kind of answer is wanted (QueryAnalysis.kind_text)
+
+    @property
+    def kind(self) -> str:
+        return self.kind_text or self.asked_text
 
 
 def evidence_blocks(
@@ -102,5 +116,5 @@ def evidence_blocks(
     """The clauses' excerpts within what is left of this answer's prompt-token budget (`spent`
     tokens went to earlier calls of the answer: translation, judge); `idf` weighs the query's words."""
     skeleton = [Block(i, s, "") for i, s in enumerate(plan.clauses, 1)]
-    chars = evidence_chars(settings, skeleton, plan.asked, lang, spent, plan.compare)
-    return build_blocks(plan.clauses, plan.query, chars, parent_text, plan.asked_text, idf)
+    chars = evidence_chars(settings, skeleton, plan.asked, lang, spent, plan.compare, plan.kind)
+    return build_blocks(plan.clauses, plan.query, chars, parent_text, plan.kind, idf)

@@ -50,6 +50,7 @@ class QueryAnalysis:
     glossary_terms: tuple[tuple[str, ...], ...] = ()  # English: alternatives per English word
     focus: str = ""  # the information need: asking segments, filler removed, context words the plans use
     ask: str = ""  # what must be answered: the focus without the personal context's words
+    asking: str = ""  # the segments that ask (Chinese): what kind of answer is wanted is read here only
     context_terms: tuple[str, ...] = ()  # words of the personal context that the plans use
     places: tuple[str, ...] = ()  # doc_ids whose region the question (or its context) names
     other_places: tuple[str, ...] = ()  # uncovered places it names, when it names no covered one
@@ -60,6 +61,7 @@ class QueryAnalysis:
     asks_national: bool = False  # the national level ("全国")
     parts: tuple[SubQuestion, ...] = ()  # two or more when the question asks several things
     compare_docs: tuple[str, ...] = ()  # the documents on each side of a comparison
+    compare_words: bool = False  # it uses comparing words (和, 哪个高…), whether or not both sides were found
     place_groups: tuple[frozenset[str], ...] = ()  # the named places' documents, one set per place
     previous: str = ""  # the user's previous question when this turn is a follow-up
     is_followup: bool = False
@@ -76,6 +78,22 @@ class QueryAnalysis:
             return tuple(sorted(named | versions))
         chosen = {d for group in self.place_groups for d in (group & versions or group)}
         return tuple(sorted(chosen if chosen & versions else named))
+
+    @property
+    def kind_text(self) -> str:
+        """The words that say what kind of answer is wanted (a figure, a department, the document's
+        date): the asking segments, not the statements around them ("以前要拿去质监部门备案，
+        以后怎么改？" asks no department), English as typed."""
+        if self.language == "english":
+            return self.question
+        return self.asking or self.ask or self.focus
+
+    @property
+    def named_docs(self) -> tuple[str, ...]:
+        """The documents of the places the question names, when it compares nothing: an answer's
+        facts must stand there ("东莞打算新增几个？" is not answered by the province's figure). With
+        comparing words a side may be named in a way place detection misses ("省行动计划和东莞…")."""
+        return () if self.compare_docs or self.compare_words else self.places
 
     @property
     def multi_part(self) -> bool:
@@ -97,6 +115,7 @@ class QueryAnalysis:
             "translation_method": self.translation_method,
             "focus": self.focus,
             "ask": self.ask,
+            "asking": self.asking,
             "places": list(self.places),
             "versions": list(self.versions),
             "answer_type": self.answer_type,
@@ -123,6 +142,7 @@ class _Reading:
     focus: str
     context_terms: tuple[str, ...]
     ask: str
+    asking: str
     parts: tuple[SubQuestion, ...]
     notes: tuple[str, ...]
 
@@ -198,7 +218,7 @@ class QueryAnalyzer:
         where = f"{normalized} {reading.repaired}"
         places = read_places(where, previous, self.documents, self.lexicon)
         english = language == "english"
-        ask_text = f"{reading.focus} {normalized}" if english else reading.focus
+        ask_text = f"{reading.focus} {normalized}" if english else (reading.asking or reading.focus)
         analysis = QueryAnalysis(
             question=question,
             language=language,
@@ -210,6 +230,7 @@ class QueryAnalyzer:
             glossary_terms=reading.groups,
             focus=reading.focus,
             ask=reading.ask,
+            asking=reading.asking,
             context_terms=reading.context_terms,
             places=tuple(sorted(places.named)),
             place_groups=places.groups(self.documents),
@@ -241,13 +262,26 @@ class QueryAnalyzer:
             log.warning("typo repair failed: %s", exc)
             repaired, repairs, notes = chinese, [], [*notes, "typo repair failed"]
         if english:
-            focus, context_terms, ask = repaired, (), repaired
+            focus, context_terms, ask, asking = repaired, (), repaired, ""
             parts = self._english_parts(normalized)
         else:
             found = self.reader.focus(repaired)
             focus, context_terms, ask = found.text, found.context_terms, "，".join(found.need)
-            parts = self.reader.parts(list(found.asking))
-        reading = (translation, method, groups, repaired, tuple(repairs), focus, context_terms, ask, tuple(parts))
+            asking = "，".join(found.asking)
+            statements = [s for s in found.need if s not in found.asking]
+            parts = self.reader.parts(list(found.asking), statements)
+        reading = (
+            translation,
+            method,
+            groups,
+            repaired,
+            tuple(repairs),
+            focus,
+            context_terms,
+            ask,
+            asking,
+            tuple(parts),
+        )
         return _Reading(*reading, notes=tuple(notes))
 
     def _english_parts(self, english: str) -> list[SubQuestion]:
@@ -263,7 +297,8 @@ class QueryAnalyzer:
     ) -> QueryAnalysis:
         """The comparison's sides and the search text, once places and parts are known."""
         sides = self._sides(analysis)
-        compare = len(sides) >= 2 and bool(self.lexicon.compare.search(where.lower()))
+        compare_words = bool(self.lexicon.compare.search(where.lower()))
+        compare = len(sides) >= 2 and compare_words
         parts = analysis.parts
         if compare and any(self.lexicon.compare.search(p.text.lower()) for p in parts):
             parts = ()  # "对X有什么要求，省里和区里的说法一样吗？" is one question asked of two sides
@@ -277,6 +312,7 @@ class QueryAnalyzer:
         return replace(
             analysis,
             compare_docs=sides if compare else (),
+            compare_words=compare_words,
             parts=parts,
             search_text=search.strip(),
             seconds=time.perf_counter() - t0,

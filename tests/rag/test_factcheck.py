@@ -163,3 +163,17 @@ def test_with_no_draft_asked_for_a_figure_must_stand_in_the_final_plan_it_cites(
     assert ground_answer(sentence, [B2, B1], prefer_final=True) == ("", 1)
     right = "2025年食品抽检合格率目标是98.5%以上[1][2]。"
     assert ground_answer(right, [B2, B1], prefer_final=True) == (right, 0)
+
+
+def test_a_figure_about_a_named_place_must_stand_in_that_places_plan():
+    from rag.documents import DocumentInfo
+    from tests.rag.hand_blocks import block
+
+    province = DocumentInfo(doc_id="gd", file="g.txt", title="广东省行动计划", region="广东省", short_title="广东计划")
+    provincial = block(1, province, "新增地理标志保护产品120个。", "gd/1")
+    # the question names Dongguan: the province's 120 does not answer it
+    answer = "东莞打算新增120个地理标志保护产品[1]。"
+    assert ground_answer(answer, [provincial], named_docs=("dg-2024", "dg-draft")) == ("", 1)
+    # named the province, it does; and a sentence stating no fact is kept whatever it cites
+    assert ground_answer(answer, [provincial], named_docs=("gd",))[1] == 0
+    assert ground_answer("东莞要加强地理标志保护[1]。", [provincial], named_docs=("dg-2024",))[1] == 0

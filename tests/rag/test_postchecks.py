@@ -25,3 +25,23 @@ def test_the_first_failed_check_names_the_extractive_route():
     assert check_answer("文件中没有提及。", _ctx())[2] == "extractive-refusal"
     answer, cited, route = check_answer("食品抽检合格率达到99.9%以上[2]。", _ctx())
     assert route == "extractive-ungrounded" and cited and "98" in answer
+
+
+def test_a_refusals_quote_is_chosen_by_rare_words_from_the_documents_the_question_names():
+    from rag.documents import DocumentInfo
+    from tests.rag.hand_blocks import DRAFT, block
+
+    other = DocumentInfo(doc_id="sg", file="s.txt", title="韶关方案解读", region="韶关市", short_title="韶关解读")
+    common = block(1, DRAFT, "加强消费监管，满足消费需求。", "dg-draft/5")
+    rare = block(2, DRAFT, "推行争议先行赔付。", "dg-draft/6")
+    idf = {"赔付": 5.0, "消费": 0.5, "监管": 0.5, "需求": 0.5}
+    question, query = "商家先行赔付是怎么写的？", "消费 监管 需求 先行 赔付"
+    ctx = CheckContext([common, rare], question, query, False, idf)
+    answer, cited, route = check_answer("没有相关规定。", ctx)
+    # one rare shared word outweighs two common ones
+    assert route == "extractive-refusal" and cited[0] is rare and "先行赔付" in answer.splitlines()[0]
+    # a clause of a plan the question does not name is not quoted when a named one is there
+    elsewhere = block(1, other, "推行先行赔付，加强消费监管，满足消费需求。", "sg/1")
+    ctx = CheckContext([elsewhere, rare], question, query, False, idf, preferred_docs=("dg-draft",))
+    answer, cited, _ = check_answer("没有相关规定。", ctx)
+    assert cited == [rare] and "韶关" not in answer

@@ -196,3 +196,36 @@ def test_the_english_behind_an_ask_is_the_parts_own_text_or_the_whole_question()
     assert base.english_of("韶关有多少项措施") == base.normalized  # the translation
     assert base.english_of("") == base.normalized
     assert with_fields(base, language="simplified").english_of("Who leads them?") == ""
+
+
+def test_the_kind_of_answer_is_read_from_the_segments_that_ask(analyzer):
+    # "部门" and "单位" in a statement around the question ask for no department
+    a = analyzer.analyze("以前产品标准都得交给质监部门备案，很麻烦，省里的行动计划说以后这块怎么改？")
+    assert a.answer_type == "" and "质监部门" not in a.kind_text
+    a = analyzer.analyze("听说有的建设单位会给施工方额外奖励，东莞的方案提到过吗？")
+    assert a.answer_type == ""
+    # asked in the question itself, it still is
+    assert analyzer.analyze("东莞的方案里计量这块要干啥？哪个部门负责？").answer_type == "department"
+    assert analyzer.analyze("翻到省里2016年印发的计划，当年工程一次验收合格的比例要求多少？").answer_type == "rate"
+
+
+def test_a_first_person_segment_passing_on_what_was_heard_stays_in_the_need(analyzer):
+    a = analyzer.analyze("刚接手源城一家小厂当法定代表人，同事吓唬我说出了质量事故全算我头上，区里怎么规定的？")
+    assert "质量事故" in a.ask and "质量事故" in a.search_text
+    # who is asking, without reported speech, is still context
+    a = analyzer.analyze("我在东莞开了个五金厂，质量奖有奖金吗？")
+    assert "五金厂" not in a.ask
+
+
+def test_a_part_naming_no_topic_is_searched_with_the_statement_it_leans_on(analyzer):
+    a = analyzer.analyze("河源源城区好像要搞一个“产品医院”，这个是干嘛用的？能帮企业做哪些检测认证")
+    assert len(a.parts) == 2
+    assert "医院" in a.parts[0].search_text  # "这个是干嘛用的" names nothing itself
+    assert a.parts[1].search_text.startswith("能帮企业")  # names its own topic
+
+
+def test_an_answers_facts_are_held_to_the_named_places_plans_unless_it_compares(analyzer):
+    a = analyzer.analyze("东莞打算新增几个地理标志保护产品？")
+    assert set(a.named_docs) == {"dongguan-2023-draft", "dongguan-2024-plan"}
+    # comparing words: a side may be named in a way place detection misses ("省行动计划")
+    assert analyzer.analyze("省行动计划和东莞的方案，专利目标哪个高？").named_docs == ()
