@@ -302,7 +302,7 @@ class AnswerPipeline:
         asked_text = turn.check.text if lang == "english" else analysis.focus
         parts = [p for p, _ in groups] if groups else None
         compare = len(result.sides) > 1  # the compared documents the filters allowed
-        kind_text = turn.check.text if lang == "english" else analysis.kind_text
+        kind_text = analysis.kind_text  # English: the question as typed
         if analysis.is_followup and not analysis.answer_type:
             # "那源城区呢？" asks what the previous question asked (a department, a figure)
             kind_text = f"{result.extra['previous']} {kind_text}"
