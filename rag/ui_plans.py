@@ -18,11 +18,12 @@ from rag.diff import STATUSES, Comparison, DiffInputError, comparison_for, succe
 from rag.documents import DocumentInfo
 from rag.target_figures import format_value
 from rag.targets import CSV_COLUMNS, Target, extract, select, to_csv
-from rag.ui_render import pair_html
+from rag.ui_render import pair_html, table_html
 from rag.ui_text import load_ui_text
 from rag.validity import status_label
 
 DEFAULT_SHOWN = ("changed", "added", "removed")
+PLAN_TABLE_CLASS = "plan-table"  # the CSS class of both tabs' tables
 MIN_GROUP_RATIO = 75  # rapidfuzz ratio of two indicators (same unit) charted as one indicator
 CSS = """
 .plan-diff .pair {border-left: 3px solid var(--border-color-primary); padding: 0.3em 0.8em; margin: 0.5em 0;}
@@ -34,6 +35,11 @@ CSS = """
 .plan-diff del {background: #fecaca; color: inherit;}
 .plan-diff ins {background: #bbf7d0; color: inherit; text-decoration: none;}
 .plan-diff .figs {font-size: 0.9em;}
+.table-scroll {max-height: 420px; overflow: auto;}
+.plan-table {border-collapse: collapse; width: 100%; font-size: 0.9em;}
+.plan-table th {position: sticky; top: 0; background: var(--table-even-background-fill);}
+.plan-table th, .plan-table td {border: 1px solid var(--border-color-primary); padding: 0.25em 0.5em;
+  text-align: left; vertical-align: top;}
 """
 
 
@@ -76,7 +82,9 @@ class PlanViews:
         """A dropdown's value as a `select` argument: "全部" (or nothing) is no constraint."""
         return "" if value in ("", self.text.all, None) else value
 
-    def table(self, region: str, doc_id: str, year: str):
+    def table(self, region: str, doc_id: str, year: str, sort_by: str = "", descending: bool = False):
+        """(the table as HTML, the note above it, the CSV of the rows shown): filtered, then sorted by
+        one column (figures as numbers) or kept in the documents' own order."""
         chosen = select(
             self.targets,
             self.documents,
@@ -84,27 +92,34 @@ class PlanViews:
             region=self._chosen(region),
             year=self._chosen(year),
         )
-        rows = [
+        text = self.text.plans
+        columns = list(text.table_columns)
+        frame = pd.DataFrame(
             [
-                t.indicator,
-                t.value,
-                t.unit,
-                t.comparator,
-                t.year,
-                t.region,
-                self._doc_name(t.doc_id),
-                status_label(self.documents[t.doc_id], self.documents),
-                t.clause_id,
-            ]
-            for t in chosen
-        ]
+                [
+                    t.indicator,
+                    t.value,
+                    t.unit,
+                    t.comparator,
+                    t.year,
+                    t.region,
+                    self._doc_name(t.doc_id),
+                    status_label(self.documents[t.doc_id], self.documents),
+                    t.clause_id,
+                ]
+                for t in chosen
+            ],
+            columns=columns,
+        )
+        if sort_by in columns:
+            frame = frame.sort_values(sort_by, ascending=not descending, kind="stable", na_position="last")
         path = self.csv_dir / "targets.csv"
         path.write_text(to_csv(chosen), encoding="utf-8-sig")  # BOM: spreadsheet programs read it as UTF-8
-        text = self.text.plans
         note = text.targets_count.format(count=len(chosen), columns=", ".join(CSV_COLUMNS))
         if not chosen:
             note = text.targets_none
-        return pd.DataFrame(rows, columns=list(text.table_columns)), note, str(path)
+        shown = frame.assign(**{columns[1]: frame[columns[1]].map(format_value)})
+        return table_html(shown, PLAN_TABLE_CLASS), note, str(path)
 
     def chart(self, indicator: str):
         chosen = self.groups.get(indicator or "", [])
@@ -131,7 +146,7 @@ class PlanViews:
         try:
             result = self.comparison(old_doc, new_doc)
         except DiffInputError as exc:
-            return f"⚠️ {exc}", pd.DataFrame([], columns=list(text.figure_columns)), ""
+            return f"⚠️ {exc}", "", ""
         counts = result.counts()
         old, new = self.documents[old_doc], self.documents[new_doc]
         relation = text.diff_replaces if old.superseded_by == new_doc else text.diff_unrelated
@@ -147,7 +162,7 @@ class PlanViews:
         wanted = set(shown or DEFAULT_SHOWN)
         blocks = [pair_html(p) for p in result.pairs if p.status in wanted]
         body = "".join(blocks) or f"<p>{text.diff_none}</p>"
-        return summary, figures, f'<div class="plan-diff">{body}</div>'
+        return summary, table_html(figures, PLAN_TABLE_CLASS), f'<div class="plan-diff">{body}</div>'
 
 
 BROWSE = {"api_visibility": "private", "concurrency_limit": 8, "concurrency_id": "browse"}  # no model: many at once
@@ -165,14 +180,23 @@ def build_plan_tabs(index) -> None:
 def targets_tab(views: PlanViews) -> None:
     """Filters, the targets table with its CSV download, and a chart of one indicator."""
     every = views.text.all
-    gr.Markdown("各文件写明的量化目标（由程序从原文提取，均为目标值而非现状）。可按地区、文件、年份筛选，点列名排序。")
+    gr.Markdown(
+        "各文件写明的量化目标（由程序从原文提取，均为目标值而非现状）。可按地区、文件、年份筛选，按任一列排序。"
+    )
+    text = views.text.plans
     with gr.Row():
         t_region = gr.Dropdown([every, *views.regions], value=every, label="地区", elem_id="targets-region")
         t_doc = gr.Dropdown([(every, every), *views.doc_choices], value=every, label="文件", elem_id="targets-doc")
         t_year = gr.Dropdown([every, *views.years], value=every, label="目标年份", elem_id="targets-year")
-    frame, note, path = views.table(every, every, every)
+        t_sort = gr.Dropdown(
+            [(text.sort_original, ""), *text.table_columns], value="", label=text.sort_label, elem_id="targets-sort"
+        )
+        t_descending = gr.Checkbox(False, label=text.descending, elem_id="targets-descending")
+    table, note, path = views.table(every, every, every)
     t_note = gr.Markdown(note, elem_id="targets-note")
-    t_table = gr.Dataframe(frame, interactive=False, wrap=True, elem_id="targets-table", max_height=420)
+    # an HTML table, not gr.Dataframe: that spreadsheet widget cost ~0.5 s of a 2-core CPU each time
+    # the tab opened (measured in Chromium); the tables here are read-only, sorting is done above
+    t_table = gr.HTML(table, elem_id="targets-table")
     t_download = gr.DownloadButton("下载 CSV", value=path, elem_id="targets-csv", size="sm")
     first = next(iter(views.groups), "")
     t_indicator = gr.Dropdown(
@@ -181,8 +205,9 @@ def targets_tab(views: PlanViews) -> None:
     plot, label = views.chart(first)
     t_chart_note = gr.Markdown(label, elem_id="targets-chart-note")
     t_chart = gr.BarPlot(plot, x="文件", y="目标值", color="状态", elem_id="targets-chart", sort=None)
-    for control in (t_region, t_doc, t_year):
-        control.change(views.table, [t_region, t_doc, t_year], [t_table, t_note, t_download], **BROWSE)
+    for control in (t_region, t_doc, t_year, t_sort, t_descending):
+        filters = [t_region, t_doc, t_year, t_sort, t_descending]
+        control.change(views.table, filters, [t_table, t_note, t_download], **BROWSE)
     t_indicator.change(views.chart, t_indicator, [t_chart, t_chart_note], **BROWSE)
 
 
@@ -201,9 +226,8 @@ def diff_tab(views: PlanViews) -> None:
         d_shown = gr.CheckboxGroup(statuses, value=list(DEFAULT_SHOWN), label="显示", elem_id="diff-shown")
     summary, figures, body = views.diff(old0, new0, list(DEFAULT_SHOWN))
     d_summary = gr.Markdown(summary, elem_id="diff-summary")
-    d_figures = gr.Dataframe(
-        figures, interactive=False, wrap=True, label="目标数值的变化（全文）", elem_id="diff-figures"
-    )
+    gr.Markdown("**目标数值的变化（全文）**")
+    d_figures = gr.HTML(figures, elem_id="diff-figures")
     d_body = gr.HTML(body, elem_id="diff-view")
     for control in (d_old, d_new, d_shown):
         control.change(views.diff, [d_old, d_new, d_shown], [d_summary, d_figures, d_body], **BROWSE)

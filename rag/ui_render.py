@@ -165,6 +165,12 @@ def catalog_row(info: DocumentInfo, documents: Mapping[str, DocumentInfo]) -> li
     ]
 
 
+def table_html(frame, css_class: str) -> str:
+    """A read-only pandas table as escaped HTML in a scrolling box (CSS in `rag.ui_plans.CSS`)."""
+    table = frame.to_html(index=False, escape=True, border=0, classes=css_class, na_rep="—")
+    return f'<div class="table-scroll">{table}</div>'
+
+
 # ---------------------------------------------------------------------- document browser
 def document_html(
     info: DocumentInfo | None,

@@ -55,6 +55,9 @@ class PlansText:
     status_names: MappingProxyType[str, str]
     targets_count: str  # {count} {columns}
     targets_none: str
+    sort_label: str
+    sort_original: str  # the sort choice that keeps the documents' own order
+    descending: str
     diff_pick: str  # {known}
     diff_replaces: str  # {old} {new}
     diff_unrelated: str  # {old} {new}

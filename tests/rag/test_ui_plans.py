@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import time
 
 import pytest
 
 from rag.targets import CSV_COLUMNS
+from rag.ui_plans import PlanViews
 from tests.test_app import browser, open_page  # noqa: F401 (the shared chromium fixture)
 
 TAB_LOAD_LIMIT_S = 1.0
@@ -53,6 +55,15 @@ def test_targets_tab(browser, server, output_dir, size):  # noqa: F811
     assert "共 76 项目标" in page.inner_text("#targets-note")
     page.wait_for_selector("#targets-chart canvas, #targets-chart svg", timeout=10_000)
     page.screenshot(path=str(output_dir / f"issue15-targets-{size}.png"), full_page=True)
+    pick(page, "targets-sort", "目标值")
+    page.check("#targets-descending input")
+    page.wait_for_function(
+        "() => document.querySelector('#targets-table tbody td:nth-child(2)')?.textContent === '45000'"
+    )
+    values = [float(v) for v in page.locator("#targets-table tbody td:nth-child(2)").all_inner_texts()]
+    assert values == sorted(values, reverse=True)
+    pick(page, "targets-sort", "原文顺序")
+    page.uncheck("#targets-descending input")
     pick(page, "targets-region", "东莞市")
     page.wait_for_selector("#targets-note >> text=共 39 项目标", timeout=10_000)
     pick(page, "targets-year", "2017")
@@ -81,6 +92,25 @@ def test_diff_tab(browser, server, output_dir, size):  # noqa: F811
     page.wait_for_selector("#diff-summary >> text=nothing to align", timeout=10_000)
     assert "known: yuancheng-plan" in page.inner_text("#diff-summary")
     page.screenshot(path=str(output_dir / f"issue15-diff-bad-{size}.png"), full_page=True)
+
+
+def cells(html: str, column: int) -> list[str]:
+    rows = re.findall(r"<tr>(.*?)</tr>", html, flags=re.S)
+    return [re.findall(r"<td>(.*?)</td>", r, flags=re.S)[column] for r in rows if "<td>" in r]
+
+
+def test_targets_table_sorts_by_any_column_and_escapes(index):
+    views = PlanViews(index)
+    every = views.text.all
+    html = views.table(every, every, every)[0]
+    in_order = cells(html, 8)
+    assert in_order == [t.clause_id for t in views.targets]  # no sort: the documents' own order
+    values = [float(v) for v in cells(views.table(every, every, every, "目标值", True)[0], 1)]
+    assert values == sorted(values, reverse=True) and len(values) == len(views.targets)
+    years = cells(views.table(every, every, every, "年份")[0], 4)
+    assert years == sorted(years)
+    assert "&gt;=" in html and "<td>>=</td>" not in html  # cells are escaped
+    assert views.table(every, every, every, "no such column")[0] == html  # unknown column: unsorted
 
 
 def test_ask_api_citations_carry_validity(client):
