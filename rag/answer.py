@@ -28,7 +28,7 @@ from rag.factcheck import found_nothing, is_refusal
 from rag.followup import is_followup, parse_history, previous_question
 from rag.index import CorpusIndex, ensure_index
 from rag.judging import judge_evidence
-from rag.llm import ChatBackend, LLMError, Usage, make_backend
+from rag.llm import ChatBackend, LLMError, Message, Usage, make_backend
 from rag.postchecks import CheckContext, check_answer
 from rag.prediction import AnswerTurn, Evidence, Final, Prediction, Token, citation_object
 from rag.prompting import (
@@ -99,12 +99,18 @@ class AnswerPipeline:
         return self._judge
 
     def _judge_evidence(
-        self, result: RetrievalResult, blocks: list[Block], stage: str, usage: Usage | None = None
+        self,
+        result: RetrievalResult,
+        blocks: list[Block],
+        stage: str,
+        usage: Usage | None = None,
+        answer_prompt: list[Message] | None = None,
     ) -> JudgeVerdict | None:
         judge = self.judge
         if judge is None:
             return None
-        return judge_evidence(judge, self.backend, result, blocks, stage, usage, self.settings.judge_sentences)
+        sentences = self.settings.judge_sentences
+        return judge_evidence(judge, self.backend, result, blocks, stage, usage, sentences, answer_prompt)
 
     # ------------------------------------------------------------------ retrieval
     def retrieve(
@@ -251,7 +257,9 @@ class AnswerPipeline:
                     yield self._judged_decline(turn, result, "model-refusal", "model")
                     return
             else:
-                verdict = self._judge_evidence(result, blocks, "refusal", turn.usage)  # a second opinion before quoting
+                # a second opinion before quoting; in Chinese, about the prompt the model just read
+                prompt = None if turn.lang == "english" else self._answer_prompt(turn, blocks, plan)
+                verdict = self._judge_evidence(result, blocks, "refusal", turn.usage, prompt)
                 if verdict is not None:
                     turn.pred.extra["judge"] = verdict.to_dict()
                     if verdict.declined:
@@ -313,10 +321,13 @@ class AnswerPipeline:
             self.settings, plan, turn.lang, turn.usage.prompt_tokens, self._parent_text, self.retriever.idf
         )
 
+    def _answer_prompt(self, turn: AnswerTurn, blocks: list[Block], plan: PromptPlan) -> list[Message]:
+        return answer_messages(blocks, plan.asked, turn.lang, kind=plan.kind)
+
     def _generate(self, turn: AnswerTurn, blocks: list[Block], plan: PromptPlan) -> Iterator[Token]:
         """Stream the model's answer as `Token`s; returns the raw text (a failed model leaves it short)."""
         raw = ""
-        messages = answer_messages(blocks, plan.asked, turn.lang, kind=plan.kind)
+        messages = self._answer_prompt(turn, blocks, plan)
         try:
             for piece in self.backend.stream(
                 messages, self.settings.max_new_tokens, self.settings.temperature, turn.usage

@@ -412,10 +412,19 @@ class ModelJudge:
         self.min_yes = min_yes
 
     def judge(self, question: str, sentences: list[str], stage: str) -> JudgeVerdict:
-        t0 = time.perf_counter()
         messages = [
             {"role": "system", "content": self.system},
             {"role": "user", "content": self.template.format(clauses="\n".join(sentences), question=question)},
         ]
+        return self._verdict(messages, stage)
+
+    def judge_after(self, answer_prompt: list[dict[str, str]], instruction: str, stage: str) -> JudgeVerdict:
+        """The same question about the answer's own prompt, asked after it: the prompt is the start
+        of the model's prefix cache then, so only `instruction` and the chat template are processed."""
+        *head, last = answer_prompt
+        return self._verdict([*head, {**last, "content": f"{last['content']}\n{instruction}"}], stage)
+
+    def _verdict(self, messages: list[dict[str, str]], stage: str) -> JudgeVerdict:
+        t0 = time.perf_counter()
         p_yes = self.yes_probability(messages, self.YES, self.NO)
         return JudgeVerdict(p_yes, p_yes < self.min_yes, time.perf_counter() - t0, stage)

@@ -2,7 +2,9 @@
 (or writes nothing but citations).
 
 The judge (rag/answerability.py `ModelJudge`) reads the top clause sentences and the question; its
-call counts in the answer's usage, so its tokens come out of the answer's one prompt budget.
+call counts in the answer's usage, so its tokens come out of the answer's one prompt budget. After
+a refusal in Chinese it reads the answer's own prompt instead, which the model has just processed:
+only the yes/no instruction is new to it (~25 tokens, not ~100).
 """
 
 from __future__ import annotations
@@ -10,8 +12,8 @@ from __future__ import annotations
 from rag.answerability import JudgeVerdict, ModelJudge
 from rag.errors import ModelError
 from rag.excerpts import Block, top_sentences
-from rag.llm import ChatBackend, LLMError, Usage
-from rag.prompting import with_previous
+from rag.llm import ChatBackend, LLMError, Message, Usage
+from rag.prompting import prompt_file, with_previous
 from rag.retrieval import RetrievalResult
 
 
@@ -23,6 +25,7 @@ def judge_evidence(
     stage: str,
     usage: Usage | None = None,
     sentences: int = 2,
+    answer_prompt: list[Message] | None = None,
 ) -> JudgeVerdict | None:
     """Ask the judge whether the top sentences answer what is asked (Chinese: the translation for
     English); None when there is nothing to judge or the model fails (the other checks still run)."""
@@ -41,6 +44,8 @@ def judge_evidence(
             judge.min_yes,
         )
     try:
+        if answer_prompt:
+            return judge.judge_after(answer_prompt, prompt_file("judge_after.txt").strip(), stage)
         return judge.judge(question, top, stage)
     except (LLMError, ModelError):
         return None

@@ -13,6 +13,8 @@ from dataclasses import replace
 import pytest
 
 from rag.answer import AnswerPipeline, Final, Token
+from rag.answerability import ModelJudge
+from rag.prompting import prompt_file
 from rag.text import script_of
 
 pytestmark = pytest.mark.slow
@@ -154,3 +156,23 @@ def test_the_judge_reads_an_answering_sentence_as_yes_and_an_unrelated_one_as_no
     assert answers.p_yes > unrelated.p_yes
     assert not answers.declined and unrelated.declined
     assert unrelated.seconds < 10  # the first call also loads the model
+
+
+def test_the_judge_after_a_refusal_reads_the_cached_answer_prompt(pipeline):
+    from rag.llm import Usage
+
+    prompt = [
+        {"role": "system", "content": prompt_file("system.txt").strip()},
+        {"role": "user", "content": "条款：\n[1] 到2025年，食品抽检合格率达到98%以上。\n\n问题：合格率的目标？"},
+    ]
+    list(pipeline.backend.stream(prompt, 4, 0.0))  # the answer call, as the pipeline makes it
+    usage = Usage()
+    judge = pipeline.judge
+    verdict = ModelJudge(
+        lambda messages, yes, no: pipeline.backend.yes_probability(messages, yes, no, usage),
+        judge.system,
+        judge.template,
+        judge.min_yes,
+    ).judge_after(prompt, prompt_file("judge_after.txt").strip(), "refusal")
+    assert not verdict.declined
+    assert usage.model_calls == 1 and usage.prompt_tokens < 40 < usage.cached_tokens  # only the instruction is new

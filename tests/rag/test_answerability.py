@@ -93,6 +93,25 @@ def test_model_judge_declines_below_its_threshold_and_reports_its_time():
         ModelJudge(yes_probability, "s", "t", min_yes=1.5)
 
 
+def test_the_judge_after_an_answer_asks_about_the_answers_own_prompt():
+    from rag.answerability import ModelJudge
+
+    seen = []
+
+    def yes_probability(messages, yes, no):
+        seen.append(messages)
+        return 0.9
+
+    prompt = [{"role": "system", "content": "system"}, {"role": "user", "content": "条款：\n[1] 甲\n\n问题：乙？"}]
+    verdict = ModelJudge(yes_probability, "system", "unused {clauses} {question}", min_yes=0.8).judge_after(
+        prompt, "是否回答？", "refusal"
+    )
+    assert not verdict.declined and verdict.stage == "refusal"
+    # the answer's prompt unchanged up to its end (the model's prefix cache), then the instruction
+    assert seen[0][0] == prompt[0] and seen[0][1]["content"] == prompt[1]["content"] + "\n是否回答？"
+    assert prompt[1]["content"].endswith("乙？")  # the caller's prompt is not modified
+
+
 def test_a_backend_without_logits_reads_the_first_word():
     from rag.llm import _answered_yes
 
