@@ -393,7 +393,8 @@ class ModelJudge:
     """One short constrained call: the few sentences most likely to answer, the question, "是/否".
 
     Short on purpose (~100 prompt tokens: about 1 s at 90 tok/s); the instructions share the
-    answer's system prompt, which stays in the model's prefix cache."""
+    answer's system prompt, which stays in the model's prefix cache. `judge_after` asks instead
+    about an answer prompt the model has just read (~25 new tokens)."""
 
     YES, NO = "是", "否"
 

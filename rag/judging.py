@@ -27,14 +27,15 @@ def judge_evidence(
     sentences: int = 2,
     answer_prompt: list[Message] | None = None,
 ) -> JudgeVerdict | None:
-    """Ask the judge whether the top sentences answer what is asked (Chinese: the translation for
-    English); None when there is nothing to judge or the model fails (the other checks still run)."""
+    """Ask the judge whether the answer's prompt (`answer_prompt`, when given), else the top
+    sentences, answer what is asked (Chinese: the translation for English); None when there is
+    nothing to judge or the model fails (the other checks still run)."""
     analysis = result.analysis
     question = analysis.translation or analysis.ask or analysis.focus
     if analysis.is_followup and analysis.previous:  # "那源城区呢？" asks nothing on its own
         question = with_previous(question, analysis.previous)
-    top = top_sentences(analysis.focus, result.normalized_query, blocks, sentences)
-    if not top:
+    top = [] if answer_prompt else top_sentences(analysis.focus, result.normalized_query, blocks, sentences)
+    if not (answer_prompt or top):
         return None
     if usage is not None:
         judge = ModelJudge(

@@ -83,8 +83,9 @@ class PlanViews:
         return "" if value in ("", self.text.all, None) else value
 
     def table(self, region: str, doc_id: str, year: str, sort_by: str = "", descending: bool = False):
-        """(the table as HTML, the note above it, the CSV of the rows shown): filtered, then sorted by
-        one column (figures as numbers) or kept in the documents' own order."""
+        """(the table as HTML, the note above it, the CSV of the rows shown, in the same order):
+        filtered, then sorted by one column (figures as numbers, a missing year or comparator
+        last; clause ids as text) or kept in the documents' own order."""
         chosen = select(
             self.targets,
             self.documents,
@@ -110,9 +111,10 @@ class PlanViews:
                 for t in chosen
             ],
             columns=columns,
-        )
+        ).replace("", float("nan"))  # an empty cell sorts last and shows as "—"
         if sort_by in columns:
             frame = frame.sort_values(sort_by, ascending=not descending, kind="stable", na_position="last")
+            chosen = [chosen[i] for i in frame.index]
         path = self.csv_dir / "targets.csv"
         path.write_text(to_csv(chosen), encoding="utf-8-sig")  # BOM: spreadsheet programs read it as UTF-8
         note = text.targets_count.format(count=len(chosen), columns=", ".join(CSV_COLUMNS))
@@ -205,9 +207,8 @@ def targets_tab(views: PlanViews) -> None:
     plot, label = views.chart(first)
     t_chart_note = gr.Markdown(label, elem_id="targets-chart-note")
     t_chart = gr.BarPlot(plot, x="文件", y="目标值", color="状态", elem_id="targets-chart", sort=None)
-    for control in (t_region, t_doc, t_year, t_sort, t_descending):
-        filters = [t_region, t_doc, t_year, t_sort, t_descending]
-        control.change(views.table, filters, [t_table, t_note, t_download], **BROWSE)
+    filters = [t_region, t_doc, t_year, t_sort, t_descending]
+    gr.on([c.change for c in filters], views.table, filters, [t_table, t_note, t_download], **BROWSE)
     t_indicator.change(views.chart, t_indicator, [t_chart, t_chart_note], **BROWSE)
 
 

@@ -13,6 +13,8 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import pandas as pd
+
 from rag.clauses import Clause
 from rag.diff import Pair
 from rag.documents import DocumentInfo
@@ -167,7 +169,8 @@ def catalog_row(info: DocumentInfo, documents: Mapping[str, DocumentInfo]) -> li
 
 def table_html(frame, css_class: str) -> str:
     """A read-only pandas table as escaped HTML in a scrolling box (CSS in `rag.ui_plans.CSS`)."""
-    table = frame.to_html(index=False, escape=True, border=0, classes=css_class, na_rep="—")
+    with pd.option_context("display.max_colwidth", None):  # else pandas cuts cells at 50 characters
+        table = frame.to_html(index=False, escape=True, border=0, classes=css_class, na_rep="—")
     return f'<div class="table-scroll">{table}</div>'
 
 

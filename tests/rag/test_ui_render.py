@@ -18,6 +18,7 @@ from rag.ui_render import (
     gist,
     highlight,
     pair_html,
+    table_html,
 )
 from rag.ui_text import load_ui_text
 
@@ -190,3 +191,12 @@ def test_added_and_removed_pairs_are_whole_insertions_and_deletions():
     )
     removed = pair_html(Pair("removed", "d/2", "", "删去", ""))
     assert "删除 · d/2 → —" in removed and "<del>删去</del>" in removed
+
+
+def test_a_table_keeps_long_cells_whole_and_escapes_them():
+    import pandas as pd
+
+    long = "提升" * 40 + "<script>x</script>"
+    html = table_html(pd.DataFrame([[long, float("nan")]], columns=["指标", "年份"]), "plan-table")
+    assert "提升" * 40 + "&lt;script&gt;" in html and "<script>" not in html  # not cut at 50 characters
+    assert "<td>—</td>" in html and 'class="dataframe plan-table"' in html
