@@ -95,6 +95,7 @@ class AnswerPipeline:
                 prompt_file("system.txt").strip(),
                 prompt_file("judge.txt").strip(),
                 self.settings.judge_min_yes,
+                prompt_file("judge_question.txt").strip(),
             )
         return self._judge
 
@@ -105,12 +106,13 @@ class AnswerPipeline:
         stage: str,
         usage: Usage | None = None,
         answer_prompt: list[Message] | None = None,
+        min_yes: float | None = None,
     ) -> JudgeVerdict | None:
         judge = self.judge
         if judge is None:
             return None
         sentences = self.settings.judge_sentences
-        return judge_evidence(judge, self.backend, result, blocks, stage, usage, sentences, answer_prompt)
+        return judge_evidence(judge, self.backend, result, blocks, stage, usage, sentences, answer_prompt, min_yes)
 
     # ------------------------------------------------------------------ retrieval
     def retrieve(
@@ -240,11 +242,14 @@ class AnswerPipeline:
         labels = tuple(dict.fromkeys(b.scored.clause.label for b in blocks if b.excerpt))  # what the prompt shows
         yield Evidence(labels, reply("citing", turn.lang, labels="、".join(labels)))
         gray_zone = result.confidence < self.retriever.decline_threshold + self.settings.second_opinion_band
+        # only just above the decline threshold: the judge decides before the model answers; reading
+        # the answer's own prompt (Chinese), it leaves that prompt in the prefix cache for the answer
         verdict = (
-            self._judge_evidence(result, blocks, "gray-zone", turn.usage) if gray_zone and not plan.parts else None
+            self._judge_about_prompt(turn, result, blocks, plan, "gray-zone") if gray_zone and not plan.parts else None
         )
         if verdict is not None:
-            blocks = self._evidence(turn, plan)  # the judge's tokens came out of the same budget
+            if turn.lang == "english":  # it read the top sentences: their tokens came out of the budget
+                blocks = self._evidence(turn, plan)
             turn.pred.extra["judge"] = verdict.to_dict()
             if verdict.declined:  # only just above the threshold, and the judge reads no answer
                 yield self._judged_decline(turn, result, "judge", "judge")
@@ -256,10 +261,8 @@ class AnswerPipeline:
                 if is_refusal(raw):
                     yield self._judged_decline(turn, result, "model-refusal", "model")
                     return
-            else:
-                # a second opinion before quoting; in Chinese, about the prompt the model just read
-                prompt = None if turn.lang == "english" else self._answer_prompt(turn, blocks, plan)
-                verdict = self._judge_evidence(result, blocks, "refusal", turn.usage, prompt)
+            else:  # a second opinion before quoting, about the prompt the model just read
+                verdict = self._judge_about_prompt(turn, result, blocks, plan, "refusal")
                 if verdict is not None:
                     turn.pred.extra["judge"] = verdict.to_dict()
                     if verdict.declined:
@@ -320,6 +323,32 @@ class AnswerPipeline:
         return evidence_blocks(
             self.settings, plan, turn.lang, turn.usage.prompt_tokens, self._parent_text, self.retriever.idf
         )
+
+    def _judge_about_prompt(
+        self, turn: AnswerTurn, result: RetrievalResult, blocks: list[Block], plan: PromptPlan, stage: str
+    ) -> JudgeVerdict | None:
+        """The judge about the answer's prompt; English keeps the top sentences, because its answer
+        prompt asks for an English reply and the judge's "是/否" would read against it. In the gray
+        zone the prompt's P(是) has its own bound (RAG_JUDGE_GRAY_MIN_YES)."""
+        if turn.lang == "english":
+            return self._judge_evidence(result, blocks, stage, turn.usage)
+        min_yes = self.settings.judge_gray_min_yes if stage == "gray-zone" else None
+        prompt = self._answer_prompt(turn, blocks, plan)
+        return self._judge_evidence(result, blocks, stage, turn.usage, prompt, min_yes)
+
+    def gray_zone_verdict(
+        self, question: str, history: list | None = None
+    ) -> tuple[RetrievalResult, JudgeVerdict | None]:
+        """What the gray-zone judge says about the question's answer prompt, whatever its confidence
+        (None: declined by the decision, multi-part, no judge); `python -m eval.judge_scores` fits
+        RAG_JUDGE_GRAY_MIN_YES on these."""
+        check = check_question(question, self.settings.max_question_chars)
+        turn = AnswerTurn(Prediction(id="", question=question), check)
+        result = self.retrieve(check.text, history, usage=turn.usage)
+        if result.declined or part_groups(result):
+            return result, None
+        plan = self._plan(turn, result)
+        return result, self._judge_about_prompt(turn, result, self._evidence(turn, plan), plan, "gray-zone")
 
     def _answer_prompt(self, turn: AnswerTurn, blocks: list[Block], plan: PromptPlan) -> list[Message]:
         return answer_messages(blocks, plan.asked, turn.lang, kind=plan.kind)

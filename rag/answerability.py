@@ -404,26 +404,30 @@ class ModelJudge:
         system: str,
         template: str,
         min_yes: float,
+        instruction: str,
     ) -> None:
         if not 0 <= min_yes < 1:
             raise ValueError(f"min_yes must be in [0, 1), got {min_yes}")
         self.yes_probability = yes_probability
         self.system = system
-        self.template = template
+        self.template = template  # the sentences and the question ({clauses}, {question})
         self.min_yes = min_yes
+        self.instruction = instruction  # the yes/no question, after the clauses and the question
 
     def judge(self, question: str, sentences: list[str], stage: str) -> JudgeVerdict:
+        content = self.template.format(clauses="\n".join(sentences), question=question)
         messages = [
             {"role": "system", "content": self.system},
-            {"role": "user", "content": self.template.format(clauses="\n".join(sentences), question=question)},
+            {"role": "user", "content": f"{content}\n{self.instruction}"},
         ]
         return self._verdict(messages, stage)
 
-    def judge_after(self, answer_prompt: list[dict[str, str]], instruction: str, stage: str) -> JudgeVerdict:
-        """The same question about the answer's own prompt, asked after it: the prompt is the start
-        of the model's prefix cache then, so only `instruction` and the chat template are processed."""
+    def judge_after(self, answer_prompt: list[dict[str, str]], stage: str) -> JudgeVerdict:
+        """The same question about the answer's own prompt: when the model has read that prompt just
+        before (or reads it next, for the answer), it is the start of the prefix cache, so it is
+        processed once and the judge adds only the instruction and the chat template."""
         *head, last = answer_prompt
-        return self._verdict([*head, {**last, "content": f"{last['content']}\n{instruction}"}], stage)
+        return self._verdict([*head, {**last, "content": f"{last['content']}\n{self.instruction}"}], stage)
 
     def _verdict(self, messages: list[dict[str, str]], stage: str) -> JudgeVerdict:
         t0 = time.perf_counter()

@@ -84,6 +84,9 @@ class Settings:
     compare_slots: int = 3  # RAG_COMPARE_SLOTS: best clauses per document put first for a comparison
     second_opinion_band: float = 0.1  # RAG_SECOND_OPINION_BAND: within this of the decline threshold = gray zone
     judge_min_yes: float = 0.75  # RAG_JUDGE_MIN_YES: P(yes) below this declines a gray-zone/refused one (0: off)
+    # in the gray zone a Chinese question's judge reads the whole answer prompt, whose P(是) runs
+    # higher than on two sentences: its own bound, fitted on the dev sets by `python -m eval.judge_scores`
+    judge_gray_min_yes: float = 0.93  # RAG_JUDGE_GRAY_MIN_YES: P(yes) below this declines in the gray zone
     judge_sentences: int = 2  # RAG_JUDGE_SENTENCES: top clause sentences the judge reads (~1 s at 90 tok/s)
     decline_threshold: float = -1.0  # RAG_DECLINE_THRESHOLD: confidence below this = not covered (<0: calibrated)
     max_clause_chars: int = 800  # RAG_MAX_CLAUSE_CHARS: longer clauses are split at sentences
@@ -134,6 +137,8 @@ class Settings:
             )
         if not 0 <= self.judge_min_yes < 1:
             raise ConfigError(f"RAG_JUDGE_MIN_YES must be in [0, 1), got {self.judge_min_yes}")
+        if not 0 <= self.judge_gray_min_yes < 1:
+            raise ConfigError(f"RAG_JUDGE_GRAY_MIN_YES must be in [0, 1), got {self.judge_gray_min_yes}")
         if self.judge_sentences < 1:
             raise ConfigError(f"RAG_JUDGE_SENTENCES must be >= 1, got {self.judge_sentences}")
         if (

@@ -1,10 +1,11 @@
 """The yes/no judge's call in an answer: in the decision's gray zone, and after the model refuses
 (or writes nothing but citations).
 
-The judge (rag/answerability.py `ModelJudge`) reads the top clause sentences and the question; its
-call counts in the answer's usage, so its tokens come out of the answer's one prompt budget. After
-a refusal in Chinese it reads the answer's own prompt instead, which the model has just processed:
-only the yes/no instruction is new to it (~25 tokens, not ~100).
+For a Chinese question the judge (rag/answerability.py `ModelJudge`) is asked about the answer's
+own prompt, with the yes/no instruction appended: after a refusal the model has just processed that
+prompt, and in the gray zone the answer that follows finds it in the prefix cache; either way the
+prompt is processed once. An English answer prompt asks for an English reply, so there the judge
+reads the top clause sentences and the question (~100 tokens, out of the answer's one budget).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from rag.answerability import JudgeVerdict, ModelJudge
 from rag.errors import ModelError
 from rag.excerpts import Block, top_sentences
 from rag.llm import ChatBackend, LLMError, Message, Usage
-from rag.prompting import prompt_file, with_previous
+from rag.prompting import with_previous
 from rag.retrieval import RetrievalResult
 
 
@@ -26,10 +27,12 @@ def judge_evidence(
     usage: Usage | None = None,
     sentences: int = 2,
     answer_prompt: list[Message] | None = None,
+    min_yes: float | None = None,
 ) -> JudgeVerdict | None:
     """Ask the judge whether the answer's prompt (`answer_prompt`, when given), else the top
-    sentences, answer what is asked (Chinese: the translation for English); None when there is
-    nothing to judge or the model fails (the other checks still run)."""
+    sentences, answer what is asked (Chinese: the translation for English), declining below
+    `min_yes` (default: the judge's own); None when there is nothing to judge or the model fails
+    (the other checks still run)."""
     analysis = result.analysis
     question = analysis.translation or analysis.ask or analysis.focus
     if analysis.is_followup and analysis.previous:  # "那源城区呢？" asks nothing on its own
@@ -37,16 +40,17 @@ def judge_evidence(
     top = [] if answer_prompt else top_sentences(analysis.focus, result.normalized_query, blocks, sentences)
     if not (answer_prompt or top):
         return None
-    if usage is not None:
+    if usage is not None or min_yes is not None:
         judge = ModelJudge(
             lambda messages, yes, no: backend.yes_probability(messages, yes, no, usage),
             judge.system,
             judge.template,
-            judge.min_yes,
+            judge.min_yes if min_yes is None else min_yes,
+            judge.instruction,
         )
     try:
         if answer_prompt:
-            return judge.judge_after(answer_prompt, prompt_file("judge_after.txt").strip(), stage)
+            return judge.judge_after(answer_prompt, stage)
         return judge.judge(question, top, stage)
     except (LLMError, ModelError):
         return None

@@ -173,6 +173,27 @@ def test_the_judge_after_a_refusal_reads_the_cached_answer_prompt(pipeline):
         judge.system,
         judge.template,
         judge.min_yes,
-    ).judge_after(prompt, prompt_file("judge_after.txt").strip(), "refusal")
+        judge.instruction,
+    ).judge_after(prompt, "refusal")
     assert not verdict.declined
     assert usage.model_calls == 1 and usage.prompt_tokens < 40 < usage.cached_tokens  # only the instruction is new
+
+
+def test_the_judge_reads_the_answer_prompt_and_leaves_it_cached_for_the_answer(pipeline):
+    """In the gray zone the judge goes first: it must read the answer's own prompt, so that the
+    answer after it processes only the chat template's last tokens."""
+    from rag.llm import Usage
+    from rag.prediction import AnswerTurn, Prediction
+    from rag.questions import check_question
+
+    question = "东莞对获得市长质量奖的企业有什么奖励？"
+    turn = AnswerTurn(Prediction(id="t", question=question), check_question(question, 500))
+    result = pipeline.retrieve(question)
+    plan = pipeline._plan(turn, result)
+    blocks = pipeline._evidence(turn, plan)
+    verdict = pipeline._judge_about_prompt(turn, result, blocks, plan, "gray-zone")
+    assert verdict is not None and turn.usage.model_calls == 1
+    judged = turn.usage.prompt_tokens + turn.usage.cached_tokens  # the judge's whole prompt
+    answer = Usage()
+    list(pipeline.backend.stream(pipeline._answer_prompt(turn, blocks, plan), 4, 0.0, answer))
+    assert answer.prompt_tokens < 10 and answer.cached_tokens > judged - 40

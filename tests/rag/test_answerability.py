@@ -84,13 +84,14 @@ def test_model_judge_declines_below_its_threshold_and_reports_its_time():
         seen.append(messages[-1]["content"])
         return 0.3 if "外卖" in messages[-1]["content"] else 0.95
 
-    judge = ModelJudge(yes_probability, "system", "条款：{clauses}\n问题：{question}", min_yes=0.8)
+    judge = ModelJudge(yes_probability, "system", "条款：{clauses}\n问题：{question}", 0.8, "是否回答？")
     no = judge.judge("外卖平台有什么要求？", ["加强食品安全监管。"], "gray-zone")
     yes = judge.judge("食品安全由谁监管？", ["加强食品安全监管。"], "refusal")
     assert no.declined and not yes.declined and no.seconds >= 0
-    assert "加强食品安全监管。" in seen[0] and no.to_dict()["stage"] == "gray-zone"
+    assert seen[0] == "条款：加强食品安全监管。\n问题：外卖平台有什么要求？\n是否回答？"
+    assert no.to_dict()["stage"] == "gray-zone"
     with pytest.raises(ValueError):
-        ModelJudge(yes_probability, "s", "t", min_yes=1.5)
+        ModelJudge(yes_probability, "s", "t", 1.5, "i")
 
 
 def test_the_judge_after_an_answer_asks_about_the_answers_own_prompt():
@@ -103,8 +104,8 @@ def test_the_judge_after_an_answer_asks_about_the_answers_own_prompt():
         return 0.9
 
     prompt = [{"role": "system", "content": "system"}, {"role": "user", "content": "条款：\n[1] 甲\n\n问题：乙？"}]
-    verdict = ModelJudge(yes_probability, "system", "unused {clauses} {question}", min_yes=0.8).judge_after(
-        prompt, "是否回答？", "refusal"
+    verdict = ModelJudge(yes_probability, "system", "unused {clauses} {question}", 0.8, "是否回答？").judge_after(
+        prompt, "refusal"
     )
     assert not verdict.declined and verdict.stage == "refusal"
     # the answer's prompt unchanged up to its end (the model's prefix cache), then the instruction
