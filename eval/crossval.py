@@ -9,8 +9,9 @@ the answer checks — with, for each question, the model (and its threshold) tha
 would have produced without that question's fold: the calibration data (dev + users-dev) split into
 K stratified folds as `eval.calibrate` splits it; per fold, the model is fitted on the other folds and
 its threshold chosen by an inner cross-validation on them (nested, so the threshold never saw the
-fold either). Nothing else is refitted: the judge's P(yes) bound and the gray band are settings,
-not fitted parameters. Writes the same files as `eval.run` (predictions, report.json/.md/.png).
+fold either). Nothing else is refitted: the judge's P(yes) bounds and the gray band are settings;
+RAG_JUDGE_GRAY_MIN_YES was fitted on the dev sets by `eval.judge_scores`, so for the gray-zone
+judge these figures are in-sample. Writes the same files as `eval.run` (predictions, report.json/.md/.png).
 """
 
 from __future__ import annotations

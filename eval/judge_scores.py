@@ -6,7 +6,8 @@ sentences, so it gets its own bound. This asks that judge about every Chinese, s
 the decision answers with a confidence within `--band` of the threshold (the gray zone is too thin
 to fit on alone), and chooses the bound that declines the largest share of unanswerable questions
 less the share of answerable ones; where several bounds do equally well, the middle of them. Never
-the held-out files. Prints the scores and the bound; `--out` keeps them as JSON Lines.
+the held-out files. Prints the scores and the bound; `--out` keeps them as JSON Lines. Needs the
+judge on (RAG_JUDGE_MIN_YES > 0).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import itertools
 import json
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 from tqdm import tqdm
@@ -31,21 +33,32 @@ DEFAULT_BAND = 0.25
 
 
 def choose_bound(scores: list[tuple[float, bool]]) -> tuple[float, float]:
-    """(bound, declined unanswerable share − declined answerable share) for (P(是), answerable) pairs:
-    the best bound, the middle of the best interval between two neighbouring scores."""
+    """(bound, declined unanswerable share − declined answerable share at it) for (P(是), answerable)
+    pairs: the best cut between neighbouring scores; where several neighbouring cuts do equally well
+    (one interval of bounds), its middle. Shares are exact fractions, so ties are ties."""
+    if not scores:
+        raise ValueError("no scores to fit a bound on")
     answerable = sum(1 for _, a in scores if a) or 1
     unanswerable = sum(1 for _, a in scores if not a) or 1
     values = sorted({p for p, _ in scores})
     cuts = [0.0] + [(a + b) / 2 for a, b in itertools.pairwise(values)] + [values[-1] + 1e-9]
 
-    def gain(cut: float) -> float:
+    def gain(cut: float) -> Fraction:
         declined = [a for p, a in scores if p < cut]
-        return (len(declined) - sum(declined)) / unanswerable - sum(declined) / answerable
+        return Fraction(len(declined) - sum(declined), unanswerable) - Fraction(sum(declined), answerable)
 
     gains = [gain(c) for c in cuts]
     best = max(gains)
-    chosen = [c for c, g in zip(cuts, gains, strict=True) if g == best]
-    return (chosen[0] + chosen[-1]) / 2 if len(chosen) > 1 else chosen[0], best
+    runs: list[list[float]] = []  # neighbouring cuts with the best gain
+    for i, (cut, g) in enumerate(zip(cuts, gains, strict=True)):
+        if g == best:
+            if runs and gains[i - 1] == best:
+                runs[-1].append(cut)
+            else:
+                runs.append([cut])
+    longest = max(runs, key=len)
+    bound = (longest[0] + longest[-1]) / 2
+    return bound, float(gain(bound))
 
 
 def judge_scores(pipeline: AnswerPipeline, questions: list[Question], band: float) -> list[dict]:
@@ -54,10 +67,10 @@ def judge_scores(pipeline: AnswerPipeline, questions: list[Question], band: floa
     for q in tqdm(questions, desc="judge", unit="q", file=sys.stderr):
         if script_of(q.question) == "english":
             continue
-        result, verdict = pipeline.gray_zone_verdict(q.question, q.history)
-        above = result.confidence - threshold
-        if verdict is None or above >= band:
+        result, verdict = pipeline.gray_zone_verdict(q.question, q.history, max_above=band)
+        if result is None or verdict is None:
             continue
+        above = result.confidence - threshold
         rows.append(
             {"id": q.id, "answerable": q.answerable, "above_threshold": round(above, 4), "p_yes": verdict.p_yes}
         )

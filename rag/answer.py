@@ -337,15 +337,25 @@ class AnswerPipeline:
         return self._judge_evidence(result, blocks, stage, turn.usage, prompt, min_yes)
 
     def gray_zone_verdict(
-        self, question: str, history: list | None = None
-    ) -> tuple[RetrievalResult, JudgeVerdict | None]:
+        self, question: str, history: list | None = None, max_above: float | None = None
+    ) -> tuple[RetrievalResult | None, JudgeVerdict | None]:
         """What the gray-zone judge says about the question's answer prompt, whatever its confidence
-        (None: declined by the decision, multi-part, no judge); `python -m eval.judge_scores` fits
-        RAG_JUDGE_GRAY_MIN_YES on these."""
+        up to `max_above` over the decline threshold; `python -m eval.judge_scores` fits
+        RAG_JUDGE_GRAY_MIN_YES on these. The verdict is None where no judge would run (answered
+        before retrieval, declined, a targets listing, multi-part, farther above, judge off) or the
+        model fails; the result is None for a question answered before retrieval."""
         check = check_question(question, self.settings.max_question_chars)
         turn = AnswerTurn(Prediction(id="", question=question), check)
+        if self._screen(turn):
+            return None, None
         result = self.retrieve(check.text, history, usage=turn.usage)
-        if result.declined or part_groups(result):
+        above = result.confidence - self.retriever.decline_threshold
+        if (
+            result.declined
+            or part_groups(result)
+            or (max_above is not None and above >= max_above)
+            or targets_reply(result.analysis, self.index, result.filters, turn.lang) is not None
+        ):
             return result, None
         plan = self._plan(turn, result)
         return result, self._judge_about_prompt(turn, result, self._evidence(turn, plan), plan, "gray-zone")

@@ -83,7 +83,8 @@ class Settings:
     draft_factor: float = 0.85  # RAG_DRAFT_FACTOR: score factor for drafts unless the question asks for one
     compare_slots: int = 3  # RAG_COMPARE_SLOTS: best clauses per document put first for a comparison
     second_opinion_band: float = 0.1  # RAG_SECOND_OPINION_BAND: within this of the decline threshold = gray zone
-    judge_min_yes: float = 0.75  # RAG_JUDGE_MIN_YES: P(yes) below this declines a gray-zone/refused one (0: off)
+    judge_min_yes: float = 0.75  # RAG_JUDGE_MIN_YES: P(yes) below this declines after a refusal, and in
+    # the gray zone for English (0: the judge off, in both stages)
     # in the gray zone a Chinese question's judge reads the whole answer prompt, whose P(是) runs
     # higher than on two sentences: its own bound, fitted on the dev sets by `python -m eval.judge_scores`
     judge_gray_min_yes: float = 0.93  # RAG_JUDGE_GRAY_MIN_YES: P(yes) below this declines in the gray zone

@@ -23,3 +23,17 @@ def test_shares_weigh_the_two_kinds_equally():
     scores = [(0.5, True), (0.9, False), (0.95, True)]
     bound, gain = choose_bound(scores)
     assert abs(bound - 0.925) < 1e-9 and gain == 0.5
+
+
+def test_ties_apart_take_one_interval_and_report_the_gain_there():
+    # the best gain (0.5) at two cuts with a worse one between: the bound stays in one of them
+    scores = [(0.5, False), (0.6, True), (0.7, False), (0.8, True)]
+    bound, gain = choose_bound(scores)
+    assert gain == 0.5 and (0.5 < bound < 0.6 or 0.7 < bound < 0.8)
+
+
+def test_no_scores_is_an_error():
+    import pytest
+
+    with pytest.raises(ValueError):
+        choose_bound([])
