@@ -1,0 +1,43 @@
+"""rag/judging.py's plumbing, with a recorded P(是) in place of the model (the real model's judge is
+tested in test_answer.py): which prompt the judge reads and which bound declines."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+from rag.answerability import ModelJudge
+from rag.judging import judge_evidence
+from rag.llm import Usage
+
+ANSWER_PROMPT = [{"role": "system", "content": "系统"}, {"role": "user", "content": "条款：\n[1] 甲\n\n问题：乙？"}]
+
+
+def _setup(p_yes: float):
+    seen: list = []
+
+    def yes_probability(messages, yes, no, usage=None):
+        seen.append((messages, usage))
+        return p_yes
+
+    judge = ModelJudge(
+        lambda m, y, n: yes_probability(m, y, n), "系统", "条款：{clauses}\n问题：{question}", 0.75, "是否？"
+    )
+    analysis = SimpleNamespace(translation="", ask="乙？", focus="乙", is_followup=False, previous="")
+    result = SimpleNamespace(analysis=analysis, normalized_query="乙")
+    return judge, SimpleNamespace(yes_probability=yes_probability), result, seen
+
+
+def test_a_stage_bound_overrides_the_judges_own():
+    judge, backend, result, _ = _setup(0.9)
+    own = judge_evidence(judge, backend, result, [], "refusal", answer_prompt=ANSWER_PROMPT)
+    gray = judge_evidence(judge, backend, result, [], "gray-zone", answer_prompt=ANSWER_PROMPT, min_yes=0.93)
+    assert not own.declined and gray.declined and gray.stage == "gray-zone"
+
+
+def test_the_answer_prompt_is_read_with_the_instruction_and_counted():
+    judge, backend, result, seen = _setup(0.9)
+    usage = Usage()
+    judge_evidence(judge, backend, result, [], "gray-zone", usage, answer_prompt=ANSWER_PROMPT, min_yes=0.93)
+    messages, counted = seen[0]
+    assert messages[0] == ANSWER_PROMPT[0] and messages[1]["content"] == ANSWER_PROMPT[1]["content"] + "\n是否？"
+    assert counted is usage
