@@ -351,10 +351,9 @@ class AnswerPipeline:
         result = self.retrieve(check.text, history, usage=turn.usage)
         above = result.confidence - self.retriever.decline_threshold
         if (
-            result.declined
+            (max_above is not None and above >= max_above)
             or part_groups(result)
-            or (max_above is not None and above >= max_above)
-            or targets_reply(result.analysis, self.index, result.filters, turn.lang) is not None
+            or self._answer_without_model(turn, result)  # a targets listing or a decline
         ):
             return result, None
         plan = self._plan(turn, result)
