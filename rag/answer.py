@@ -27,7 +27,7 @@ from rag.excerpts import Block
 from rag.factcheck import found_nothing, is_refusal
 from rag.followup import is_followup, parse_history, previous_question
 from rag.index import CorpusIndex, ensure_index
-from rag.judging import judge_evidence
+from rag.judging import GRAY_ZONE, judge_evidence, stage_min_yes
 from rag.llm import ChatBackend, LLMError, Message, Usage, make_backend
 from rag.postchecks import CheckContext, check_answer
 from rag.prediction import AnswerTurn, Evidence, Final, Prediction, Token, citation_object
@@ -245,7 +245,7 @@ class AnswerPipeline:
         # only just above the decline threshold: the judge decides before the model answers; reading
         # the answer's own prompt (Chinese), it leaves that prompt in the prefix cache for the answer
         verdict = (
-            self._judge_about_prompt(turn, result, blocks, plan, "gray-zone") if gray_zone and not plan.parts else None
+            self._judge_about_prompt(turn, result, blocks, plan, GRAY_ZONE) if gray_zone and not plan.parts else None
         )
         if verdict is not None:
             if turn.lang == "english":  # it read the top sentences: their tokens came out of the budget
@@ -332,7 +332,7 @@ class AnswerPipeline:
         zone the prompt's P(是) has its own bound (RAG_JUDGE_GRAY_MIN_YES)."""
         if turn.lang == "english":
             return self._judge_evidence(result, blocks, stage, turn.usage)
-        min_yes = self.settings.judge_gray_min_yes if stage == "gray-zone" else None
+        min_yes = stage_min_yes(self.settings, stage)
         prompt = self._answer_prompt(turn, blocks, plan)
         return self._judge_evidence(result, blocks, stage, turn.usage, prompt, min_yes)
 
@@ -357,7 +357,7 @@ class AnswerPipeline:
         ):
             return result, None
         plan = self._plan(turn, result)
-        return result, self._judge_about_prompt(turn, result, self._evidence(turn, plan), plan, "gray-zone")
+        return result, self._judge_about_prompt(turn, result, self._evidence(turn, plan), plan, GRAY_ZONE)
 
     def _answer_prompt(self, turn: AnswerTurn, blocks: list[Block], plan: PromptPlan) -> list[Message]:
         return answer_messages(blocks, plan.asked, turn.lang, kind=plan.kind)

@@ -76,6 +76,15 @@ def cite_answer(
     return "".join(parts).strip(), [by_number[n] for n in order]
 
 
+def formal_titles(answer: str, blocks: list[Block]) -> str:
+    """The model names a document by the short name its prompt gives (`DocumentInfo.prompt_title`,
+    "东莞2024方案"); the reader, and the checks after this, get its display title."""
+    for d in {b.scored.document.doc_id: b.scored.document for b in blocks}.values():
+        if d.prompt_title and d.prompt_title not in d.display_title:
+            answer = re.sub(rf"《?{re.escape(d.prompt_title)}》?", f"《{d.display_title}》", answer)
+    return answer
+
+
 def _reference(m: re.Match, by_number: dict[int, Block]) -> str:
     """ "条款[1]" → "《东莞市质量强市方案(2024)》14、争创中国精品[1]" (the number stays as a citation);
     "条款[1]和[3]" names both clauses, joined the way the model joined them."""

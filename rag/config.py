@@ -54,7 +54,7 @@ class Settings:
     openai_model: str = "qwen2.5-coder-1.5b-instruct"  # RAG_OPENAI_MODEL
     openai_api_key: str = field(default="", repr=False)  # RAG_OPENAI_API_KEY: sent as a Bearer token, never logged
     openai_timeout: float = 120.0  # RAG_OPENAI_TIMEOUT: seconds
-    prompt_token_budget: int = 150  # RAG_PROMPT_TOKEN_BUDGET: prompt tokens processed per answer, all calls together
+    prompt_token_budget: int = 146  # RAG_PROMPT_TOKEN_BUDGET: prompt tokens processed per answer, all calls together
     chars_per_token: float = 1.65  # RAG_CHARS_PER_TOKEN: characters per token over the clauses (make bench: 1.65)
     min_evidence_chars: int = 100  # RAG_MIN_EVIDENCE_CHARS: excerpt characters an answer gets even past its budget
     min_compare_evidence_chars: int = 130  # RAG_MIN_COMPARE_EVIDENCE_CHARS: the same for a comparison (two documents)
@@ -87,7 +87,7 @@ class Settings:
     # the gray zone for English (0: the judge off, in both stages)
     # in the gray zone a Chinese question's judge reads the whole answer prompt, whose P(是) runs
     # higher than on two sentences: its own bound, fitted on the dev sets by `python -m eval.judge_scores`
-    judge_gray_min_yes: float = 0.93  # RAG_JUDGE_GRAY_MIN_YES: P(yes) below this declines in the gray zone
+    judge_gray_min_yes: float = 0.938  # RAG_JUDGE_GRAY_MIN_YES: P(yes) below this declines in the gray zone
     judge_sentences: int = 2  # RAG_JUDGE_SENTENCES: top clause sentences the judge reads (~1 s at 90 tok/s)
     decline_threshold: float = -1.0  # RAG_DECLINE_THRESHOLD: confidence below this = not covered (<0: calibrated)
     max_clause_chars: int = 800  # RAG_MAX_CLAUSE_CHARS: longer clauses are split at sentences

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from rag.text import script_of
+from rag.text import script_of, to_simplified
 
 CATALOG_FILE = "catalog.yaml"
 TEXT_SUFFIXES = {".txt", ".md"}
@@ -50,6 +50,7 @@ class DocumentInfo:
     script: str = "simplified"
     note: str = ""
     superseded_by: str = ""  # doc_id of the text that replaces this one (status "superseded")
+    prompt_title: str = ""  # a short simplified name the model reads (each prompt token costs ~25 ms on 2 cores)
 
     def __post_init__(self) -> None:
         for name in REQUIRED_FIELDS:
@@ -69,6 +70,12 @@ class DocumentInfo:
     @property
     def display_title(self) -> str:
         return self.short_title or self.title
+
+    @property
+    def prompt_name(self) -> str:
+        """The name the answer prompt uses: `prompt_title`, else the display title in simplified script.
+        The model copies it into answers; `formal_titles` puts the display title back."""
+        return self.prompt_title or to_simplified(self.display_title)
 
     @property
     def is_draft(self) -> bool:
@@ -126,7 +133,7 @@ def save_catalog(data_dir: Path, entries: list[DocumentInfo]) -> str:
     header = (
         "# The corpus: one entry per document in this folder. Values are taken from the documents.\n"
         "# Fields: doc_id, file, title, short_title, issuer, region, level, kind, status, date,\n"
-        "# doc_number, script, note, superseded_by. kind: "
+        "# doc_number, script, note, superseded_by, prompt_title. kind: "
         + " | ".join(KINDS)
         + "; status: "
         + " | ".join(STATUSES)

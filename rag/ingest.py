@@ -113,6 +113,7 @@ def infer_info(path: Path, text: str, given: dict[str, str], existing: list[Docu
         title=title,
         region=region,
         short_title=given.get("short_title") or "",
+        prompt_title=given.get("prompt_title") or "",
         issuer=given.get("issuer") or "",
         level=given.get("level") or ("省级" if region.endswith("省") else "区县级" if region[-1] in "区县" else "市级"),
         kind=kind,
@@ -179,6 +180,7 @@ def main(argv: list[str] | None = None) -> int:
     names = (
         "title",
         "short-title",
+        "prompt-title",
         "region",
         "date",
         "issuer",

@@ -11,11 +11,20 @@ reads the top clause sentences and the question (~100 tokens, out of the answer'
 from __future__ import annotations
 
 from rag.answerability import JudgeVerdict, ModelJudge
+from rag.config import Settings
 from rag.errors import ModelError
 from rag.excerpts import Block, top_sentences
 from rag.llm import ChatBackend, LLMError, Message, Usage
 from rag.prompting import with_previous
 from rag.retrieval import RetrievalResult
+
+GRAY_ZONE = "gray-zone"  # the stage before the answer, for a confidence just above the decline threshold
+
+
+def stage_min_yes(settings: Settings, stage: str) -> float | None:
+    """The P(是) bound of a stage: the gray zone's own (its judge reads the whole answer prompt,
+    where P(是) runs higher); None, the judge's own bound, after a refusal."""
+    return settings.judge_gray_min_yes if stage == GRAY_ZONE else None
 
 
 def judge_evidence(

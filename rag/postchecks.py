@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from rag.citations import cite_answer
+from rag.citations import cite_answer, formal_titles
 from rag.excerpts import Block, idf_weight
 from rag.extractive import extractive_answer, extractive_parts
 from rag.factcheck import (
@@ -113,10 +113,10 @@ def fallback(ctx: CheckContext, why: str) -> tuple[str, list[Block], str]:
 
 def check_answer(raw: str, ctx: CheckContext) -> tuple[str, list[Block], str]:
     """(answer, cited blocks, route) — the model's answer if it survives the checks, else extractive."""
-    draft = Draft(raw)
+    draft = Draft(formal_titles(raw, ctx.blocks))
     if reason := _first_reason(RAW_CHECKS, draft, ctx):
         return fallback(ctx, reason)
-    draft.answer, draft.cited = cite_answer(raw, ctx.blocks, similarity=ctx.similarity, question=ctx.question)
+    draft.answer, draft.cited = cite_answer(draft.raw, ctx.blocks, similarity=ctx.similarity, question=ctx.question)
     if reason := uncited(draft, ctx):
         return fallback(ctx, reason)
     draft.answer, draft.removed = ground_answer(draft.answer, draft.cited, ctx.prefer_final, ctx.named_docs)

@@ -7,7 +7,9 @@ character by character with diff-match-patch). Everything is computed by `rag.ta
 
 from __future__ import annotations
 
+import shutil
 import tempfile
+import weakref
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -73,6 +75,7 @@ class PlanViews:
         ranked = sorted(groups.items(), key=lambda kv: (-len({t.doc_id for t in kv[1]}), kv[0]))
         self.groups = dict(ranked)
         self.csv_dir = Path(tempfile.mkdtemp(prefix="targets-"))
+        weakref.finalize(self, shutil.rmtree, self.csv_dir, ignore_errors=True)  # also at exit: no dirs left in /tmp
 
     # -- targets tab
     def _doc_name(self, doc_id: str) -> str:

@@ -10,7 +10,7 @@ from tests.rag.hand_blocks import B1, B2, B3
 
 def test_prompt_lines_carry_units_and_document_facts_only_when_asked():
     assert "責任單位" not in "".join(prompt_lines([B3], "企业质量管理有什么要求？"))
-    assert "责任单位：市市場監管局" in prompt_lines([B3], "这项工作由哪个部门负责？")[1]
+    assert "责任单位：市市场监管局" in prompt_lines([B3], "这项工作由哪个部门负责？")[1]
     header = prompt_lines([B3], "方案的文号是什么？")[0]
     assert "東府辦〔2024〕3號" in header.replace("东府办〔2024〕3号", "東府辦〔2024〕3號")
     assert "文件信息" not in prompt_lines([B3], "企业质量管理有什么要求？")[0]
@@ -22,7 +22,7 @@ def test_prompt_lines_name_each_document_once_per_run_of_its_clauses():
     # draft, then the final plan's two clauses under one title line
     assert [line.startswith("《") for line in lines] == [True, False, True, False, False]
     assert lines[1].startswith("[1]") and lines[3].startswith("[2]") and lines[4].startswith("[3]")
-    assert sum(B2.scored.document.display_title in line for line in lines) == 1
+    assert sum(B2.scored.document.prompt_name in line for line in lines) == 1
     # back to a document already named: named again, so no clause reads as another document's
     assert [line.startswith("《") for line in prompt_lines([B2, B1, B3], "目标？")] == [True, False] * 3
 
@@ -167,3 +167,22 @@ def test_a_sentence_too_long_for_the_budget_gives_a_window_growing_to_the_right(
 def test_sentences_sharing_no_word_with_the_question_are_left_out():
     first = "支持企业利用品牌资产质押融资。加强组织领导。营造良好氛围。"
     assert select_sentences([first], "品牌 质押", 100) == ["支持企业利用品牌资产质押融资。"]
+
+
+def test_a_prompt_line_leaves_out_the_clause_number_and_reads_simplified():
+    from tests.rag.hand_blocks import FINAL, block
+
+    clause = block(1, FINAL, "推廣質量貸。", heading="提高生產服務專業化水平", number="11、")
+    line = prompt_lines([clause], "质量贷？")[1]
+    assert line.startswith("[1]提高生产服务专业化水平：") and "11、" not in line
+
+
+def test_the_document_header_uses_the_catalogs_prompt_title():
+    from dataclasses import replace
+
+    from tests.rag.hand_blocks import FINAL, block
+
+    short = replace(FINAL, prompt_title="东莞2024方案")
+    assert prompt_lines([block(1, short, "推广质量贷。")], "质量贷？")[0] == "《东莞2024方案》"
+    # without one, the display title in simplified script
+    assert prompt_lines([block(1, FINAL, "推广质量贷。")], "质量贷？")[0] == "《东莞方案》"

@@ -98,7 +98,7 @@ def test_docx_and_pdf_made_here_are_read_and_parsed(tmp_path, maker):
 @pytest.mark.model  # embeds / loads the real models
 def test_add_a_docx_infers_its_entry_and_rebuilds_the_index(corpus_copy, tmp_path):
     path = make_docx(tmp_path / "zhuhai-quality.docx", NEW_PLAN)
-    result = run_ingest(corpus_copy, "--add", str(path))
+    result = run_ingest(corpus_copy, "--add", str(path), "--prompt-title", "珠海方案")
     assert result.returncode == 0, result.stderr
     assert "added zhuhai-quality: 珠海市质量提升行动方案 (珠海市" in result.stdout
     catalog = (corpus_copy.data_dir / "catalog.yaml").read_text(encoding="utf-8")
@@ -107,6 +107,7 @@ def test_add_a_docx_infers_its_entry_and_rebuilds_the_index(corpus_copy, tmp_pat
 
     index = load_index(corpus_copy)
     assert "zhuhai-quality" in index.documents
+    assert index.documents["zhuhai-quality"].prompt_name == "珠海方案"
     assert index.clause_by_id["zhuhai-quality/1.2"].responsible == ["市市场监管局"]
     # the first five documents' clause ids did not move
     assert "yuancheng-plan/3.2.8" in index.clause_by_id

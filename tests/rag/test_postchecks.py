@@ -45,3 +45,18 @@ def test_a_refusals_quote_is_chosen_by_rare_words_from_the_documents_the_questio
     ctx = CheckContext([elsewhere, rare], question, query, False, idf, preferred_docs=("dg-draft",))
     answer, cited, _ = check_answer("没有相关规定。", ctx)
     assert cited == [rare] and "韶关" not in answer
+
+
+def test_the_prompts_short_document_name_becomes_the_display_title_before_the_checks():
+    from dataclasses import replace
+
+    from tests.rag.hand_blocks import FINAL, block
+
+    final = replace(FINAL, prompt_title="东莞2024方案")
+    cited = block(1, final, "——產品質量不斷優化。食品抽檢合格率達到98.5%以上。", "dg-2024/1.2.b1")
+    ctx = CheckContext([cited], "东莞食品抽检合格率目标是多少？", "东莞 食品 抽检 合格率", False, {"抽检": 3.0})
+    # "2024" in the short name is a figure the clause does not state: grounding would drop the sentence
+    answer, _, route = check_answer("《东莞2024方案》提出食品抽检合格率达到98.5%以上[1]。", ctx)
+    assert route == "llm" and answer.startswith("《東莞方案》提出") and "东莞2024方案" not in answer
+    # named without the brackets, too
+    assert check_answer("东莞2024方案要求食品抽检合格率达到98.5%以上[1]。", ctx)[0].startswith("《東莞方案》要求")

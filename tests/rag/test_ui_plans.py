@@ -122,3 +122,15 @@ def test_ask_api_citations_carry_validity(client):
     assert pred["citations"] and all(c["status"] == "superseded" for c in pred["citations"])
     assert all(c["superseded_by"] == "dongguan-2024-plan" for c in pred["citations"])
     assert "已被《東莞市質量強市方案(2024)》取代" in pred["answer"]
+
+
+def test_the_csv_folder_goes_with_the_views(index):
+    import gc
+
+    views = PlanViews(index)
+    folder = views.csv_dir
+    views.table(views.text.all, views.text.all, views.text.all)
+    assert (folder / "targets.csv").is_file()
+    del views
+    gc.collect()
+    assert not folder.exists()  # one folder per app start no longer piles up in /tmp
