@@ -27,7 +27,7 @@ from rag.excerpts import Block
 from rag.factcheck import found_nothing, is_refusal
 from rag.followup import is_followup, parse_history, previous_question
 from rag.index import CorpusIndex, ensure_index
-from rag.judging import GRAY_ZONE, judge_evidence, stage_min_yes
+from rag.judging import AFTER_REFUSAL, GRAY_ZONE, judge_evidence, stage_min_yes
 from rag.llm import ChatBackend, LLMError, Message, Usage, make_backend
 from rag.postchecks import CheckContext, check_answer
 from rag.prediction import AnswerTurn, Evidence, Final, Prediction, Token, citation_object
@@ -262,7 +262,7 @@ class AnswerPipeline:
                     yield self._judged_decline(turn, result, "model-refusal", "model")
                     return
             else:  # a second opinion before quoting, about the prompt the model just read
-                verdict = self._judge_about_prompt(turn, result, blocks, plan, "refusal")
+                verdict = self._judge_about_prompt(turn, result, blocks, plan, AFTER_REFUSAL)
                 if verdict is not None:
                     turn.pred.extra["judge"] = verdict.to_dict()
                     if verdict.declined:

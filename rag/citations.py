@@ -14,7 +14,7 @@ from rag.answer_words import load_answer_words
 from rag.excerpts import CITATION, Block, overlap
 from rag.factcheck import facts_of, supported
 from rag.places import version_preference
-from rag.text import normalize, split_sentences
+from rag.text import normalize, split_sentences, to_simplified, to_traditional
 
 CITATION_AFTER_END = re.compile(r"([。！？；!?;.])\s*((?:[\[【［]\s*\d{1,2}(?:\s*[,，、]\s*\d{1,2})*\s*[\]】］]\s*)+)")
 LEADING_CITATION = re.compile(r"(?m)^\s*((?:[\[【［]\s*\d{1,2}\s*[\]】］]\s*)+)(.+?)\s*$")
@@ -78,11 +78,30 @@ def cite_answer(
 
 def formal_titles(answer: str, blocks: list[Block]) -> str:
     """The model names a document by the short name its prompt gives (`DocumentInfo.prompt_title`,
-    "东莞2024方案"); the reader, and the checks after this, get its display title."""
-    for d in {b.scored.document.doc_id: b.scored.document for b in blocks}.values():
-        if d.prompt_title and d.prompt_title not in d.display_title:
-            answer = re.sub(rf"《?{re.escape(d.prompt_title)}》?", f"《{d.display_title}》", answer)
-    return answer
+    "东莞2024方案"); the reader, and grounding after this, get its display title. The name is matched
+    loosely — either script, "年" after a year ("东莞2024年方案"), with or without 《》 — because a
+    near-copy left short would read to grounding as an unsupported title or year. One pass, the
+    longest name first, so no name is replaced inside another's replacement."""
+    docs = {b.scored.document.doc_id: b.scored.document for b in blocks}.values()
+    named = sorted((d for d in docs if d.prompt_title), key=lambda d: len(d.prompt_title), reverse=True)
+    if not named:
+        return answer
+    # one capturing group per document: the group that matched says whose name it is
+    names = re.compile(
+        "|".join(f"(《(?:{_loose_name(d.prompt_title)})》|(?:{_loose_name(d.prompt_title)}))" for d in named)
+    )
+    return names.sub(lambda m: f"《{named[m.lastindex - 1].display_title}》", answer)
+
+
+def _loose_name(name: str) -> str:
+    """A regex for `name` in either script, with an optional 年 after each run of digits."""
+    out = []
+    for i, ch in enumerate(name):
+        variants = dict.fromkeys([ch, to_traditional(ch), to_simplified(ch)])
+        out.append(re.escape(ch) if len(variants) == 1 else f"[{''.join(re.escape(v) for v in variants)}]")
+        if ch.isdigit() and (i + 1 == len(name) or not name[i + 1].isdigit()):
+            out.append("年?")
+    return "".join(out)
 
 
 def _reference(m: re.Match, by_number: dict[int, Block]) -> str:

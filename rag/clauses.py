@@ -70,8 +70,9 @@ class Clause:
 
     @property
     def body(self) -> str:
-        """The text without what a prompt label already says: the leading "8.标题。" and the
-        trailing "(…负责)" of responsible units (kept as `responsible`). Falls back to `text`."""
+        """The text without what a label already says: the leading "8.标题。" (the prompt line keeps
+        the heading, not the number) and the trailing "(…负责)" of responsible units (kept as
+        `responsible`). Falls back to `text`."""
         text = self.text.strip()
         head = f"{self.number}{self.heading}"
         if self.heading and text.startswith(head):

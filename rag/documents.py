@@ -19,6 +19,7 @@ CATALOG_FILE = "catalog.yaml"
 TEXT_SUFFIXES = {".txt", ".md"}
 SUPPORTED_SUFFIXES = TEXT_SUFFIXES | {".docx", ".pdf", ".html", ".htm"}
 REQUIRED_FIELDS = ("doc_id", "file", "title", "region")
+MIN_PROMPT_TITLE = 2  # characters: a shorter name would be replaced wherever it occurs in an answer
 MIN_TEXT_CHARS = 20  # fewer readable characters than this = nothing to index
 MAX_CONTROL_SHARE = 0.01  # more control characters than this = binary junk
 KINDS = ("implementation plan", "action plan", "consultation draft", "interpretation", "other")
@@ -125,7 +126,26 @@ def load_catalog(data_dir: Path) -> list[DocumentInfo]:
     unknown = [f"{e.doc_id} → {e.superseded_by}" for e in entries if e.superseded_by and e.superseded_by not in ids]
     if unknown:
         raise DocumentError(f"{path}: superseded_by names no document of the catalog: {', '.join(unknown)}")
+    if problem := prompt_title_problem(entries):
+        raise DocumentError(f"{path}: {problem}")
     return entries
+
+
+def prompt_title_problem(entries: list[DocumentInfo]) -> str:
+    """Why the prompt titles cannot stand for their documents, or "": an answer's short name is
+    replaced by its document's display title (`citations.formal_titles`), so each must be at least
+    MIN_PROMPT_TITLE characters, without surrounding spaces, and no part of another document's name."""
+    for e in entries:
+        t = e.prompt_title
+        if not t:
+            continue
+        if t != t.strip() or len(t) < MIN_PROMPT_TITLE:
+            return f"prompt_title of {e.doc_id!r} must be {MIN_PROMPT_TITLE}+ characters without surrounding spaces"
+        for other in entries:
+            names = (other.prompt_title, other.display_title, other.title)
+            if other.doc_id != e.doc_id and any(t in to_simplified(n) or t in n for n in names if n):
+                return f"prompt_title {t!r} of {e.doc_id!r} is part of {other.doc_id!r}'s name"
+    return ""
 
 
 def save_catalog(data_dir: Path, entries: list[DocumentInfo]) -> str:
@@ -133,7 +153,7 @@ def save_catalog(data_dir: Path, entries: list[DocumentInfo]) -> str:
     header = (
         "# The corpus: one entry per document in this folder. Values are taken from the documents.\n"
         "# Fields: doc_id, file, title, short_title, issuer, region, level, kind, status, date,\n"
-        "# doc_number, script, note, superseded_by, prompt_title. kind: "
+        "# doc_number, script, note, superseded_by, prompt_title (a short name for the model's prompt). kind: "
         + " | ".join(KINDS)
         + "; status: "
         + " | ".join(STATUSES)

@@ -31,6 +31,7 @@ from rag.documents import (
     DocumentInfo,
     detect_script,
     load_catalog,
+    prompt_title_problem,
     read_text,
     save_catalog,
 )
@@ -157,6 +158,8 @@ def add_document(settings: Settings, path: Path, given: dict[str, str]) -> Docum
         raise DocumentError(f"{path.name}: a document titled {info.title!r} is already in the catalog")
     if not info.short_title:
         info = replace(info, short_title=info.title[:24])
+    if problem := prompt_title_problem([*existing, info]):
+        raise DocumentError(f"{path.name}: {problem}")
 
     catalog_path = data_dir / CATALOG_FILE
     old_catalog = catalog_path.read_text(encoding="utf-8")

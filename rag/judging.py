@@ -19,6 +19,7 @@ from rag.prompting import with_previous
 from rag.retrieval import RetrievalResult
 
 GRAY_ZONE = "gray-zone"  # the stage before the answer, for a confidence just above the decline threshold
+AFTER_REFUSAL = "refusal"  # the stage after the model found no answer
 
 
 def stage_min_yes(settings: Settings, stage: str) -> float | None:

@@ -113,10 +113,11 @@ def fallback(ctx: CheckContext, why: str) -> tuple[str, list[Block], str]:
 
 def check_answer(raw: str, ctx: CheckContext) -> tuple[str, list[Block], str]:
     """(answer, cited blocks, route) — the model's answer if it survives the checks, else extractive."""
-    draft = Draft(formal_titles(raw, ctx.blocks))
-    if reason := _first_reason(RAW_CHECKS, draft, ctx):
+    draft = Draft(raw)
+    if reason := _first_reason(RAW_CHECKS, draft, ctx):  # on what the model wrote: a long title repeated is no loop
         return fallback(ctx, reason)
-    draft.answer, draft.cited = cite_answer(draft.raw, ctx.blocks, similarity=ctx.similarity, question=ctx.question)
+    formal = formal_titles(raw, ctx.blocks)  # before citing and grounding, which read document names
+    draft.answer, draft.cited = cite_answer(formal, ctx.blocks, similarity=ctx.similarity, question=ctx.question)
     if reason := uncited(draft, ctx):
         return fallback(ctx, reason)
     draft.answer, draft.removed = ground_answer(draft.answer, draft.cited, ctx.prefer_final, ctx.named_docs)

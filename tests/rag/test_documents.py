@@ -59,3 +59,16 @@ def test_html_is_reduced_to_its_paragraph_text(tmp_path):
 def test_catalog_entry_requires_title_and_region():
     with pytest.raises(DocumentError, match="missing required field 'region'"):
         DocumentInfo(doc_id="x-doc", file="x.txt", title="某方案", region="")
+
+
+@pytest.mark.parametrize(
+    ("title", "problem"),
+    [(" 东莞", "surrounding spaces"), ("莞", "2+ characters"), ("源城区方案", "part of"), ("质量强区", "part of")],
+)
+def test_a_prompt_title_must_stand_for_one_document(title, problem):
+    from rag.documents import prompt_title_problem
+
+    yuancheng = DocumentInfo("yc", "y.txt", "源城区质量强区方案", "源城区", prompt_title="源城区方案")
+    dongguan = DocumentInfo("dg", "d.txt", "東莞市質量強市建設實施方案", "东莞市", prompt_title=title)
+    assert prompt_title_problem([yuancheng]) == ""
+    assert problem in prompt_title_problem([yuancheng, dongguan])

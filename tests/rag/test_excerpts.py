@@ -9,7 +9,7 @@ from tests.rag.hand_blocks import B1, B2, B3
 
 
 def test_prompt_lines_carry_units_and_document_facts_only_when_asked():
-    assert "責任單位" not in "".join(prompt_lines([B3], "企业质量管理有什么要求？"))
+    assert "责任单位" not in "".join(prompt_lines([B3], "企业质量管理有什么要求？"))
     assert "责任单位：市市场监管局" in prompt_lines([B3], "这项工作由哪个部门负责？")[1]
     header = prompt_lines([B3], "方案的文号是什么？")[0]
     assert "東府辦〔2024〕3號" in header.replace("东府办〔2024〕3号", "東府辦〔2024〕3號")

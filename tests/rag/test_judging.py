@@ -45,7 +45,7 @@ def test_the_answer_prompt_is_read_with_the_instruction_and_counted():
 
 def test_only_the_gray_zone_uses_its_own_bound():
     from rag.config import Settings
-    from rag.judging import GRAY_ZONE, stage_min_yes
+    from rag.judging import AFTER_REFUSAL, GRAY_ZONE, stage_min_yes
 
     settings = Settings(judge_gray_min_yes=0.5)
-    assert stage_min_yes(settings, GRAY_ZONE) == 0.5 and stage_min_yes(settings, "refusal") is None
+    assert stage_min_yes(settings, GRAY_ZONE) == 0.5 and stage_min_yes(settings, AFTER_REFUSAL) is None

@@ -60,3 +60,25 @@ def test_the_prompts_short_document_name_becomes_the_display_title_before_the_ch
     assert route == "llm" and answer.startswith("《東莞方案》提出") and "东莞2024方案" not in answer
     # named without the brackets, too
     assert check_answer("东莞2024方案要求食品抽检合格率达到98.5%以上[1]。", ctx)[0].startswith("《東莞方案》要求")
+
+
+def test_near_copies_of_the_short_name_and_repeated_names_keep_the_models_answer():
+    from dataclasses import replace
+
+    from tests.rag.hand_blocks import FINAL, block
+
+    final = replace(FINAL, prompt_title="东莞2024方案")
+    cited = block(1, final, "——產品質量不斷優化。食品抽檢合格率達到98.5%以上。", "dg-2024/1.2.b1")
+    ctx = CheckContext([cited], "东莞食品抽检合格率目标是多少？", "东莞 食品 抽检 合格率", False, {"抽检": 3.0})
+    # "年" after the year and the traditional script are the same name
+    for written in ("《东莞2024年方案》", "《東莞2024方案》"):
+        answer, _, route = check_answer(f"{written}提出食品抽检合格率达到98.5%以上[1]。", ctx)
+        assert route == "llm" and answer.startswith("《東莞方案》提出"), (written, route)
+    # a short name said three times is not a loop once the longer display title is put in
+    long_title = replace(final, short_title="東莞市質量強市方案(2024)")
+    text = "——產品質量不斷優化。食品抽檢合格率達到98.5%以上，推廣質量貸，加強計量。"
+    ctx = CheckContext([block(1, long_title, text, "dg-2024/1.2.b1")], "东莞有哪些要求？", "东莞 要求", False, {})
+    said = ("要求食品抽检合格率98.5%以上", "提出推广质量贷", "还要加强计量")
+    three = "".join(f"《东莞2024方案》{s}[1]。" for s in said)
+    answer, _, route = check_answer(three, ctx)
+    assert route != "extractive-repetition" and answer.count("《東莞市質量強市方案(2024)》") == 3
