@@ -83,7 +83,15 @@ def free_port() -> int:
 def server(tmp_path_factory, pipeline):  # `pipeline` makes sure the index exists first
     port = free_port()
     logs = tmp_path_factory.mktemp("server")
-    env = {**os.environ, "PORT": str(port), "HOST": "127.0.0.1", "RAG_FEEDBACK_LOG": str(logs / "feedback.jsonl")}
+    scratch = logs / "tmp"  # the server's temp dir, to see what it leaves behind
+    scratch.mkdir()
+    env = {
+        **os.environ,
+        "PORT": str(port),
+        "HOST": "127.0.0.1",
+        "RAG_FEEDBACK_LOG": str(logs / "feedback.jsonl"),
+        "TMPDIR": str(scratch),
+    }
     out = open(logs / "server.log", "w")  # noqa: SIM115 (closed when the server stops)
     proc = subprocess.Popen([sys.executable, "app.py"], cwd=PROJECT_ROOT, env=env, stdout=out, stderr=out)
     url = f"http://127.0.0.1:{port}/"
@@ -106,6 +114,8 @@ def server(tmp_path_factory, pipeline):  # `pipeline` makes sure the index exist
     except subprocess.TimeoutExpired:
         proc.kill()
     out.close()
+    # SIGTERM stops the app as Ctrl-C does (app.py), so its exit handlers remove the targets CSV folder
+    assert not list(scratch.glob("targets-*")), "the stopped server left its targets CSV folder"
 
 
 @pytest.fixture(scope="session")
