@@ -24,7 +24,7 @@ from rag.declines import decline_reply
 from rag.diff import pair_first
 from rag.errors import ModelError
 from rag.excerpts import Block
-from rag.factcheck import found_nothing, is_refusal
+from rag.factcheck import found_nothing, is_degenerate, is_refusal
 from rag.followup import is_followup, parse_history, previous_question
 from rag.index import CorpusIndex, ensure_index
 from rag.judging import AFTER_REFUSAL, GRAY_ZONE, judge_evidence, stage_min_yes
@@ -366,15 +366,19 @@ class AnswerPipeline:
         """Stream the model's answer as `Token`s; returns the raw text (a failed model leaves it short)."""
         raw = ""
         messages = self._answer_prompt(turn, blocks, plan)
+        pieces = self.backend.stream(messages, self.settings.max_new_tokens, self.settings.temperature, turn.usage)
         try:
-            for piece in self.backend.stream(
-                messages, self.settings.max_new_tokens, self.settings.temperature, turn.usage
-            ):
+            for piece in pieces:
                 turn.first_token()
                 raw += piece
                 yield Token(piece)
+                if is_degenerate(raw):  # a loop only costs time from here on: the checks cut it anyway
+                    turn.pred.extra["stopped"] = "repetition"
+                    break
         except (LLMError, ModelError) as exc:
             turn.pred.extra["llm_error"] = str(exc)
+        finally:
+            pieces.close()  # ends the model call now (and releases the model's lock)
         turn.pred.extra["raw_answer"] = raw
         return raw
 

@@ -39,7 +39,12 @@ ENGLISH_FILLER = set(
     "how who whom whose when where why according plan plans document documents clause clauses provides says".split()
 )
 REPEAT_RUN = 16  # characters of a run that, repeated REPEAT_MAX times, marks a looping answer
+# … in a Latin-script answer (spaces removed): a letter says far less than a hanzi, and an English
+# answer may well name "digital and intelligent" three times without looping
+REPEAT_RUN_LATIN = 40
 REPEAT_MAX = 3
+# a sentence of a looping answer: English ones end at a full stop too ("98.5%.[2] The …", not "98.5")
+LOOP_SENTENCE = re.compile(r"[^。！？；!?;\n]+?(?:[。！？；!?;\n]|\.(?=\s|\[|$)|$)")
 TOPIC_TERMS = 3  # an answer must mention one of the question's this-many rarest clause words
 TOPIC_MIN_IDF_SHARE = 0.25  # … that are rarer than this share of the rarest (not 质量, 企业, 建设)
 OFF_TOPIC_MIN_HANZI = 20  # shorter answers are terse statements of the fact, not judged for topic
@@ -162,12 +167,33 @@ def _finals_over_their_drafts(blocks: list[Block]) -> list[Block]:
     return [b for b in blocks if not (b.scored.document.is_draft and b.scored.document.region in final_regions)]
 
 
+def _runs(key: str) -> list[str]:
+    """The overlapping runs of `key` whose repetition marks a loop (longer runs in Latin script)."""
+    latin = sum(c.isascii() and c.isalpha() for c in key)
+    size = REPEAT_RUN_LATIN if 2 * latin > len(key) else REPEAT_RUN
+    return [key[i : i + size] for i in range(0, max(len(key) - size + 1, 0))]
+
+
 def is_degenerate(answer: str) -> bool:
     """The small model sometimes loops ("Guangdong's plan  Guangdong's plan  Guangdong's plan …"):
     the same run of characters standing REPEAT_MAX or more times is no answer."""
-    key = match_key(CITATION.sub("", answer))
-    runs = Counter(key[i : i + REPEAT_RUN] for i in range(0, max(len(key) - REPEAT_RUN + 1, 0)))
+    runs = Counter(_runs(match_key(CITATION.sub("", answer))))
     return bool(runs) and max(runs.values()) >= REPEAT_MAX
+
+
+def before_loop(answer: str) -> str:
+    """The sentences of a looping answer before the first one that repeats a run of what came
+    before it (or of itself): "[1] The target is 98.5%. [2] The target is 98%. [3] The target
+    is 98%." keeps its first sentence; "" when the first sentence already loops."""
+    kept: list[str] = []
+    seen: set[str] = set()
+    for sentence in LOOP_SENTENCE.findall(answer):
+        runs = _runs(match_key(CITATION.sub("", sentence)))
+        if len(set(runs)) < len(runs) or seen.intersection(runs):
+            break
+        kept.append(sentence)
+        seen.update(runs)
+    return "".join(kept)
 
 
 def is_refusal(answer: str) -> bool:

@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import math
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import asdict, dataclass
 from typing import Protocol
 
@@ -62,8 +62,9 @@ class ChatBackend(Protocol):
 
     def stream(
         self, messages: list[Message], max_tokens: int, temperature: float, usage: Usage | None = None
-    ) -> Iterator[str]:
-        """Yield the reply's text pieces as they are generated; add the call's cost to `usage`."""
+    ) -> Generator[str, None, None]:
+        """Yield the reply's text pieces as they are generated; add the call's cost to `usage`.
+        Closing the generator ends the call (a reader that has seen enough stops the model)."""
         ...
 
     def yes_probability(self, messages: list[Message], yes: str, no: str, usage: Usage | None = None) -> float:
@@ -140,7 +141,7 @@ class LlamaCppBackend:
 
     def stream(
         self, messages: list[Message], max_tokens: int, temperature: float, usage: Usage | None = None
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         with self._lock:
             llm = self._load()
             llm.take_usage()
@@ -190,7 +191,7 @@ class OpenAICompatibleBackend:
 
     def stream(
         self, messages: list[Message], max_tokens: int, temperature: float, usage: Usage | None = None
-    ) -> Iterator[str]:
+    ) -> Generator[str, None, None]:
         """Streams the reply; the server's `usage` (asked for with stream_options) is recorded
         when it sends one, else only the call is counted."""
         import httpx

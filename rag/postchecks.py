@@ -2,7 +2,8 @@
 
 Each check is a function `(draft, context) -> reason | None`; the first reason ends the model's
 answer and an extractive one (quoted from the clauses) replaces it, named after the reason
-("extractive-refusal", "extractive-off-topic"…). The checks on the raw text run first; then code
+("extractive-refusal", "extractive-off-topic"…) — except a loop, where the sentences written
+before it began go on through the checks ("llm-trimmed"). The checks on the raw text run first; then code
 renumbers the citations and drops unsupported sentences (`cite_answer`, `ground_answer`), and the
 checks on that grounded text run. Add a check by writing one function and listing it here.
 """
@@ -16,6 +17,7 @@ from rag.citations import cite_answer, formal_titles
 from rag.excerpts import Block, idf_weight
 from rag.extractive import extractive_answer, extractive_parts
 from rag.factcheck import (
+    before_loop,
     ground_answer,
     has_content,
     is_degenerate,
@@ -115,12 +117,17 @@ def check_answer(raw: str, ctx: CheckContext) -> tuple[str, list[Block], str]:
     """(answer, cited blocks, route) — the model's answer if it survives the checks, else extractive."""
     draft = Draft(raw)
     if reason := _first_reason(RAW_CHECKS, draft, ctx):  # on what the model wrote: a long title repeated is no loop
-        return fallback(ctx, reason)
+        kept = before_loop(raw) if reason == "repetition" else ""
+        if not has_content(kept, ctx.question):
+            return fallback(ctx, reason)
+        # what it wrote before it began to repeat itself is checked like any answer
+        raw, draft = kept, Draft(kept, removed=1)
     formal = formal_titles(raw, ctx.blocks)  # before citing and grounding, which read document names
     draft.answer, draft.cited = cite_answer(formal, ctx.blocks, similarity=ctx.similarity, question=ctx.question)
     if reason := uncited(draft, ctx):
         return fallback(ctx, reason)
-    draft.answer, draft.removed = ground_answer(draft.answer, draft.cited, ctx.prefer_final, ctx.named_docs)
+    draft.answer, grounded_out = ground_answer(draft.answer, draft.cited, ctx.prefer_final, ctx.named_docs)
+    draft.removed += grounded_out
     if reason := _first_reason(GROUNDED_CHECKS, draft, ctx):
         return fallback(ctx, reason)
     if draft.removed:  # renumbering again drops citations of removed sentences

@@ -35,6 +35,36 @@ def test_streaming_yields_tokens_then_the_final_answer(pipeline):
     assert isinstance(events[-1], Final) and "住房城乡建设厅" in events[-1].prediction.answer
 
 
+class LoopingModel:
+    """A model stuck in a loop (the small model's failure, which greedy decoding cannot be made to
+    show on demand): it says one sentence and then repeats it for ever."""
+
+    name = "looping"
+
+    def __init__(self, sentence: str) -> None:
+        self.sentence, self.said, self.closed = sentence, 0, False
+
+    def stream(self, messages, max_tokens, temperature, usage=None):
+        try:
+            while True:
+                self.said += 1
+                yield self.sentence
+        finally:
+            self.closed = True
+
+    def yes_probability(self, messages, yes, no, usage=None):
+        return 1.0
+
+
+def test_a_looping_model_is_stopped_and_its_first_sentence_checked(pipeline):
+    model = LoopingModel("东莞到2025年食品抽检合格率达到98.5%以上[1]。")
+    looping = AnswerPipeline(pipeline.settings, pipeline.index, pipeline.retriever, backend=model)
+    pred = looping.predict("东莞2025年食品抽检合格率的目标是多少？")
+    # stopped once the loop shows (the third time), not at max_new_tokens; the call is ended
+    assert model.said == 3 and model.closed and pred.extra["stopped"] == "repetition"
+    assert pred.extra["route"] == "llm-trimmed" and pred.answer.count("98.5%") == 1 and pred.citations
+
+
 def test_out_of_scope_question_is_declined_without_the_llm(pipeline):
     pred = pipeline.predict("深圳市质量强市的奖补标准是多少？")
     assert pred.declined and pred.citations == [] and "深圳" in pred.answer

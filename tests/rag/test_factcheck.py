@@ -125,6 +125,25 @@ def test_a_looping_answer_is_recognised():
 
     assert is_degenerate("Guangdong's 2016-2017 plan  " * 4)
     assert not is_degenerate("东莞到2025年设立10000名以上首席质量官[1]。食品抽检合格率达到98.5%以上[2]。")
+    # English letters say less than hanzi: a phrase named three times is no loop
+    named = (
+        "It pushes digital and intelligent transformation: digital and intelligent control, "
+        "digital and intelligent textiles."
+    )
+    assert not is_degenerate(named)
+
+
+def test_a_looping_answer_keeps_what_it_wrote_before_the_loop():
+    from rag.factcheck import before_loop, is_degenerate
+
+    said = "Dongguan's 2025 target for the food sampling inspection pass rate is"
+    english = f"[1] {said} 98.5%.[2] {said} 98%.[3] {said} 98%."
+    assert is_degenerate(english) and before_loop(english) == f"[1] {said} 98.5%."
+    chinese = "东莞到2025年设立10000名以上首席质量官[1]。" + "食品抽检合格率达到98.5%以上[2]。" * 3
+    assert before_loop(chinese) == "东莞到2025年设立10000名以上首席质量官[1]。食品抽检合格率达到98.5%以上[2]。"
+    # the first sentence already loops: nothing is kept
+    listing = "主要目标是到2025年，基本形成" + "质量监管体系更加科学、质量监管体系更加有效、质量监管体系更加公平、" * 3
+    assert is_degenerate(listing) and before_loop(listing) == ""
 
 
 def test_an_email_address_is_one_fact_not_the_number_in_it():

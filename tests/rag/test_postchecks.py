@@ -27,6 +27,16 @@ def test_the_first_failed_check_names_the_extractive_route():
     assert route == "extractive-ungrounded" and cited and "98" in answer
 
 
+def test_a_looping_answer_is_checked_on_what_came_before_the_loop():
+    loop = "正式方案要求食品抽检合格率达到98.5%以上[2]。" + "意见稿要求食品抽检合格率达到98%以上[1]。" * 3
+    answer, cited, route = check_answer(loop, _ctx())
+    # each sentence once, cited
+    assert route == "llm-trimmed" and answer.count("98.5%") == answer.count("98%以上") == 1 and len(cited) == 2
+    # nothing said before the loop: the quote, as before
+    looping_sentence = "意见稿要求" + "食品抽检合格率达到98%以上、" * 4 + "[1]。"
+    assert check_answer(looping_sentence, _ctx())[2] == "extractive-repetition"
+
+
 def test_a_refusals_quote_is_chosen_by_rare_words_from_the_documents_the_question_names():
     from rag.documents import DocumentInfo
     from tests.rag.hand_blocks import DRAFT, block
