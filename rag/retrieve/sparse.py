@@ -4,12 +4,17 @@ the decision weigh words by."""
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Mapping
 from typing import Any
 
 import numpy as np
 
 from rag.retrieve.candidates import Candidates
 from rag.text import tokens
+
+HANZI_WORD = re.compile(r"[\u4e00-\u9fff]+")
+BACKOFF_MAX_SHARE = 0.02  # a piece of an unknown query word counts if at most this share of the chunks has it
 
 
 class SparseSearch:
@@ -26,9 +31,40 @@ class SparseSearch:
         qtokens = tokens(query)
         if not qtokens:
             return None
-        scores = np.asarray(self.index.bm25.get_scores(qtokens))
+        bm25 = self.index.bm25
+        scores = np.asarray(
+            bm25.get_scores(qtokens + known_parts(qtokens, bm25.idf, rare_idf(bm25, BACKOFF_MAX_SHARE)))
+        )
         order = np.argsort(-scores, kind="stable")
         return Candidates(self.source, [int(i) for i in order[:limit] if scores[i] > 0], scores)
+
+
+def known_parts(qtokens: list[str], idf: Mapping[str, float], min_idf: float) -> list[str]:
+    """The rare pieces the corpus uses of the query words it never uses: a user asks about "贷款"
+    where the plans write "质量贷" (jieba: 质量/贷), so "贷款" alone matches nothing and "贷" finds
+    it. Greedy longest match from the left over each unknown word's characters; a piece as common
+    as "年" or "一" (idf below `min_idf`) would only add noise."""
+    found: list[str] = []
+    for word in qtokens:
+        if len(word) < 2 or word in idf or not HANZI_WORD.fullmatch(word):
+            continue
+        start = 0
+        while start < len(word):
+            end = next((e for e in range(len(word), start, -1) if word[start:e] in idf), start)
+            if end == start:
+                start += 1
+                continue
+            if end - start < len(word) and idf[word[start:end]] >= min_idf:
+                found.append(word[start:end])
+            start = end
+    return found
+
+
+def rare_idf(bm25: Any, share: float) -> float:
+    """rank_bm25's idf of a token found in `share` of the chunks."""
+    n = bm25.corpus_size
+    docs = max(1.0, share * n)
+    return math.log(n - docs + 0.5) - math.log(docs + 0.5)  # rank_bm25's own formula, to the last bit
 
 
 def idf_table(chunk_tokens: list[list[str]]) -> dict[str, float]:
