@@ -17,6 +17,19 @@ def test_the_yaml_words_make_the_patterns_checking_always_used():
     assert words.date_units == {"", "年", "月", "日", "号"}
 
 
+def test_a_department_question_asks_for_one_and_does_not_just_name_a_unit():
+    asks = load_answer_words().department_question.search
+    for q in ("東莞提升企業質量管理能力由哪個部門負責？", "这事该找哪个单位", "责任单位有哪些", "计量这块谁来管"):
+        assert asks(q), q
+    # a unit or a person named, no department asked for (the prompt would list every clause's units)
+    for q in (
+        "对建设单位的工程质量责任有什么要求？",
+        "企业主要负责人要担什么责任？",
+        "以前要拿去质监部门备案，现在呢？",
+    ):
+        assert not asks(q), q
+
+
 def test_figures_and_units():
     words = load_answer_words()
     assert [m.group(0) for m in words.fact_number.finditer("达到94%，新增3家，PM2.5和5G不算")] == ["94%", "3家"]
