@@ -8,6 +8,7 @@ called, `Token`s while it writes, then one `Final` with the finished, checked `P
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -56,6 +57,9 @@ class Evidence:
 
     labels: tuple[str, ...]
     note: str  # "正在依据 … 回答…", in the question's language
+    # the model names documents by the prompt's short names ("东莞2024方案"); the streamed text is
+    # shown through this, so the reader sees the display titles the final answer will have
+    rename: Callable[[str], str] = str
 
 
 @dataclass(frozen=True)

@@ -87,12 +87,13 @@ class ChatApp:
     def _stream(self, question: str, turns: list, filters: dict, mode: str) -> Iterator[str | dict]:
         """The pipeline's events as the chat needs them: the in-progress message (text) after each
         evidence or token event, then the final prediction (the contract's dict)."""
-        streamed, note = "", ""
+        streamed, note, rename = "", "", str
         for event in self.pipeline.stream(question, turns, filters):
+            if isinstance(event, Evidence):
+                note, rename = display(event.note, mode), event.rename
             if isinstance(event, Evidence | Token):
-                note = display(event.note, mode) if isinstance(event, Evidence) else note
                 streamed += event.text if isinstance(event, Token) else ""
-                yield progress_text(note, display(esc(streamed), mode))
+                yield progress_text(note, display(esc(rename(streamed)), mode))
             elif isinstance(event, Final):
                 yield event.prediction.to_dict()
 

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import pytest
 
-from rag.answer import AnswerPipeline, Final, Token
+from rag.answer import AnswerPipeline, Evidence, Final, Token
 from rag.answerability import ModelJudge
 from rag.prompting import prompt_file
 from rag.text import script_of
@@ -33,6 +33,11 @@ def test_streaming_yields_tokens_then_the_final_answer(pipeline):
     events = list(pipeline.stream("广东省行动计划中提升工程质量由哪个部门牵头？"))
     assert any(isinstance(e, Token) for e in events)
     assert isinstance(events[-1], Final) and "住房城乡建设厅" in events[-1].prediction.answer
+    # the streamed text is shown with the display titles the final answer has, not the prompt's short names
+    evidence = next(e for e in events if isinstance(e, Evidence))
+    plan = pipeline.index.documents["guangdong-2016-2017-action-plan"]
+    shown = evidence.rename(f"{plan.prompt_name}提出[1]")
+    assert shown == f"《{plan.display_title}》提出[1]" and plan.prompt_name != plan.display_title
 
 
 class LoopingModel:

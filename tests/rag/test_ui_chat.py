@@ -62,6 +62,19 @@ def test_the_chat_shows_evidence_then_tokens_then_the_answer(settings):
     assert filters == {"regions": ["东莞市"], "doc_ids": [], "include_drafts": True}
 
 
+def test_the_stream_shows_the_display_titles_the_final_answer_will_have(settings):
+    class ShortNames(StubPipeline):
+        def stream(self, question, turns, filters):
+            yield Evidence(
+                ("[1]",), "正在依据 东莞方案 回答…", lambda text: text.replace("东莞2024方案", "《东莞方案》")
+            )
+            yield Token("东莞2024方案要求")
+            yield Final(Prediction(id="", question=question, answer="《东莞方案》要求。"))
+
+    streamed = respond(ChatApp(ShortNames(), settings), "问")[2][0][-1]["content"]
+    assert "《东莞方案》要求" in streamed and "东莞2024方案" not in streamed
+
+
 def test_traditional_mode_converts_the_stream(settings):
     steps = respond(ChatApp(StubPipeline(), settings), "问", mode=TEXT.traditional)
     assert "正在依據" in steps[1][0][-1]["content"] and steps[-1][0][-1]["content"] == "質量貸。"
