@@ -119,7 +119,9 @@ def _misread(fact: str, sentence: str, texts: list[str]) -> bool:
     if not m or m.group(2) in load_answer_words().date_units - {""}:
         return False
     number, unit = m.groups()
-    own = next((seg for seg in _segments(CITATION.sub("", sentence)) if number in seg), "")
+    # the document's title says nothing about the figure, and would match the title in the support text
+    plain = NAME_PATTERNS[1].sub("", CITATION.sub("", sentence))
+    own = next((seg for seg in _segments(plain) if number in seg), "")
     grams = bigrams(re.sub(r"[\d.%]+", "", own))
     if not grams:
         return False

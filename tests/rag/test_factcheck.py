@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rag.factcheck import (
     facts_of,
     found_nothing,
@@ -93,6 +95,11 @@ def test_a_figure_the_clause_gives_for_something_else_is_removed():
     assert ground_answer("正式方案的食品抽检合格率目标是98.5%以上[1]。", [b])[1] == 0
     assert ground_answer("农产品例行监测合格率目标是98%以上[1]。", [b])[1] == 0
     assert ground_answer("The target is 98%[1].", [b])[1] == 0  # no shared wording: no judgement
+    # the document's title in the sentence reads most like the title in the support text: not the figure's passage
+    long_title = replace(FINAL, short_title="東莞市質量強市方案(2024)")
+    b = block(1, long_title, "食品抽檢合格率達到98.5%以上,農產品質量安全例行監測合格率達到98%以上。")
+    titled = f"《{long_title.display_title}》里食品抽检合格率目标定的98%以上[1]。"
+    assert ground_answer(titled, [b]) == ("", 1)
 
 
 def test_an_english_answer_that_restates_the_question_says_nothing():
