@@ -3,8 +3,9 @@
 Refusal phrases, question words for departments and documents, units of a stated figure and the
 model's citation habits are data, not Python literals: answer checking in another dialect (or for
 another model's habits) edits YAML, not `rag/factcheck.py`, `rag/excerpts.py` or `rag/citations.py`.
-The regular-expression syntax around the words (brackets, digits, lookarounds) stays here, so the
-YAML holds words only and the compiled patterns are the ones the code always used.
+The regular-expression syntax around the words (brackets, digits, lookarounds) stays here; the
+pattern lists (`PATTERN_LISTS`: refusals, question forms) are regular expressions in the YAML, so a
+question form such as "哪个部门" / "由谁负责" can be written without its bare words ("建设单位").
 """
 
 from __future__ import annotations

@@ -17,10 +17,9 @@ from rag.lexicon import load_lexicon
 from rag.text import chinese_number, match_key, normalize, split_sentences, tokens
 
 # after the number with its unit (`AnswerWords.fact_number`, data/lexicon/answer.yaml)
-NAME_PATTERNS = (
-    re.compile(r"“([^”]{2,30})”"),  # quoted names
-    re.compile(r"《([^》]{2,40})》"),  # titles
-)
+QUOTED_NAME = re.compile(r"“([^”]{2,30})”")
+TITLE = re.compile(r"《([^》]{2,40})》")
+NAME_PATTERNS = (QUOTED_NAME, TITLE)
 # an e-mail address or web address is one fact, not the number in it ("dgzlfz@163.com" is not 163)
 CONTACT_FACT = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+|(?:https?://|www\.)[^\s，。；）)]+")
 # an English answer gives the plans' own term in brackets, "additional tax deduction (加计扣除)":
@@ -43,8 +42,11 @@ REPEAT_RUN = 16  # characters of a run that, repeated REPEAT_MAX times, marks a 
 # answer may well name "digital and intelligent" three times without looping
 REPEAT_RUN_LATIN = 40
 REPEAT_MAX = 3
-# a sentence of a looping answer: English ones end at a full stop too ("98.5%.[2] The …", not "98.5")
+# a sentence of a looping answer: English ones end at a full stop too ("98.5%. The …", not "98.5");
+# `text.split_sentences` does not, since the checks must not cut "U.S." or "e.g." — here a wrong cut
+# only keeps a little less of an answer that is looping anyway
 LOOP_SENTENCE = re.compile(r"[^。！？；!?;\n]+?(?:[。！？；!?;\n]|\.(?=\s|\[|$)|$)")
+CITATIONS_AHEAD = re.compile(r"(?:\s*\[[\d,，、\s]+\])+")
 TOPIC_TERMS = 3  # an answer must mention one of the question's this-many rarest clause words
 TOPIC_MIN_IDF_SHARE = 0.25  # … that are rarer than this share of the rarest (not 质量, 企业, 建设)
 OFF_TOPIC_MIN_HANZI = 20  # shorter answers are terse statements of the fact, not judged for topic
@@ -120,7 +122,7 @@ def _misread(fact: str, sentence: str, texts: list[str]) -> bool:
         return False
     number, unit = m.groups()
     # the document's title says nothing about the figure, and would match the title in the support text
-    plain = NAME_PATTERNS[1].sub("", CITATION.sub("", sentence))
+    plain = TITLE.sub("", CITATION.sub("", sentence))
     own = next((seg for seg in _segments(plain) if number in seg), "")
     grams = bigrams(re.sub(r"[\d.%]+", "", own))
     if not grams:
@@ -184,18 +186,25 @@ def is_degenerate(answer: str) -> bool:
 
 
 def before_loop(answer: str) -> str:
-    """The sentences of a looping answer before the first one that repeats a run of what came
-    before it (or of itself): "[1] The target is 98.5%. [2] The target is 98%. [3] The target
-    is 98%." keeps its first sentence; "" when the first sentence already loops."""
-    kept: list[str] = []
+    """The beginning of a looping answer, up to the first sentence that repeats a run of what came
+    before it (or of itself), or that is shorter than a run and said before: "[1] The target for
+    food sampling inspections is 98.5%. [2] The target for food sampling inspections is 98%. …"
+    keeps its first sentence; "" when the first sentence already loops. Returned as written."""
+    end = 0
     seen: set[str] = set()
-    for sentence in LOOP_SENTENCE.findall(answer):
-        runs = _runs(match_key(CITATION.sub("", sentence)))
+    for m in LOOP_SENTENCE.finditer(answer):
+        key = match_key(CITATION.sub("", m.group(0)))
+        runs = _runs(key) or [key]  # a short sentence counts as one run: said again, it repeats
         if len(set(runs)) < len(runs) or seen.intersection(runs):
             break
-        kept.append(sentence)
         seen.update(runs)
-    return "".join(kept)
+        end = m.end()
+    # "98.5%.[1] The …": the citation after the stop is the kept sentence's, unless the model puts
+    # its citations first ("[1] The … 98.5%.[2] The …")
+    ahead = CITATIONS_AHEAD.match(answer, end)
+    if ahead and end and not answer.lstrip().startswith("["):
+        end = ahead.end()
+    return answer[:end]
 
 
 def is_refusal(answer: str) -> bool:

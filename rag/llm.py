@@ -193,7 +193,7 @@ class OpenAICompatibleBackend:
         self, messages: list[Message], max_tokens: int, temperature: float, usage: Usage | None = None
     ) -> Generator[str, None, None]:
         """Streams the reply; the server's `usage` (asked for with stream_options) is recorded
-        when it sends one, else only the call is counted."""
+        when it sends one, else the call and its streamed pieces (prompt tokens unknown)."""
         import httpx
 
         url = self.settings.openai_base_url.rstrip("/") + "/chat/completions"
@@ -207,6 +207,7 @@ class OpenAICompatibleBackend:
             "stream_options": {"include_usage": True},
         }
         call = Usage(model_calls=1)
+        pieces, reported = 0, False
         try:
             with httpx.stream("POST", url, json=body, headers=headers, timeout=self.settings.openai_timeout) as resp:
                 if resp.status_code != 200:
@@ -222,14 +223,18 @@ class OpenAICompatibleBackend:
                         chunk = json.loads(data)
                         if isinstance(chunk.get("usage"), dict):
                             _server_usage(call, chunk["usage"])
+                            reported = True
                         piece = chunk["choices"][0]["delta"].get("content")
                     except (ValueError, KeyError, IndexError, AttributeError, TypeError):
                         continue
                     if piece:
+                        pieces += 1
                         yield piece
         except httpx.HTTPError as exc:
             raise LLMError(f"cannot reach the inference server at {url} ({type(exc).__name__})") from None
         finally:
+            if not reported:  # a call closed early gets no usage chunk: one streamed piece is about one token
+                call.completion_tokens = pieces
             _record(usage, call)
 
     def yes_probability(self, messages: list[Message], yes: str, no: str, usage: Usage | None = None) -> float:

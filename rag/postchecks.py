@@ -57,6 +57,7 @@ class Draft:
     answer: str = ""  # cited and grounded
     cited: list[Block] = field(default_factory=list)
     removed: int = 0  # sentences grounding dropped
+    trimmed: bool = False  # cut where the model began to loop
 
 
 Check = Callable[[Draft, CheckContext], str | None]
@@ -118,19 +119,18 @@ def check_answer(raw: str, ctx: CheckContext) -> tuple[str, list[Block], str]:
     draft = Draft(raw)
     if reason := _first_reason(RAW_CHECKS, draft, ctx):  # on what the model wrote: a long title repeated is no loop
         kept = before_loop(raw) if reason == "repetition" else ""
-        if not has_content(kept, ctx.question):
+        if not has_content(kept, ctx.question) or is_degenerate(kept):
             return fallback(ctx, reason)
         # what it wrote before it began to repeat itself is checked like any answer
-        raw, draft = kept, Draft(kept, removed=1)
+        raw, draft = kept, Draft(kept, trimmed=True)
     formal = formal_titles(raw, ctx.blocks)  # before citing and grounding, which read document names
     draft.answer, draft.cited = cite_answer(formal, ctx.blocks, similarity=ctx.similarity, question=ctx.question)
     if reason := uncited(draft, ctx):
         return fallback(ctx, reason)
-    draft.answer, grounded_out = ground_answer(draft.answer, draft.cited, ctx.prefer_final, ctx.named_docs)
-    draft.removed += grounded_out
+    draft.answer, draft.removed = ground_answer(draft.answer, draft.cited, ctx.prefer_final, ctx.named_docs)
     if reason := _first_reason(GROUNDED_CHECKS, draft, ctx):
         return fallback(ctx, reason)
-    if draft.removed:  # renumbering again drops citations of removed sentences
+    if draft.removed or draft.trimmed:  # renumbering again drops citations of removed sentences
         renumbered = [Block(i, b.scored, b.excerpt, b.context) for i, b in enumerate(draft.cited, 1)]
         answer, cited = cite_answer(draft.answer, renumbered)
         return answer, cited, "llm-trimmed"

@@ -27,37 +27,39 @@ class SparseSearch:
 
     def search(self, query: str, limit: int) -> Candidates | None:
         """None when the query has no token (only stop words or punctuation); chunks scoring 0 are
-        never candidates."""
+        never candidates. The ranking also counts the rare known pieces of unknown query words
+        (`known_parts`); the scores handed on are the query's own tokens', which the decision's
+        model was fitted on ("房贷" must not look more answerable because "贷" matches)."""
         qtokens = tokens(query)
         if not qtokens:
             return None
         bm25 = self.index.bm25
-        scores = np.asarray(
-            bm25.get_scores(qtokens + known_parts(qtokens, bm25.idf, rare_idf(bm25, BACKOFF_MAX_SHARE)))
-        )
-        order = np.argsort(-scores, kind="stable")
-        return Candidates(self.source, [int(i) for i in order[:limit] if scores[i] > 0], scores)
+        scores = np.asarray(bm25.get_scores(qtokens))
+        pieces = known_parts(qtokens, bm25.idf, rare_idf(bm25, BACKOFF_MAX_SHARE))
+        ranked = np.asarray(bm25.get_scores(qtokens + pieces)) if pieces else scores
+        order = np.argsort(-ranked, kind="stable")
+        return Candidates(self.source, [int(i) for i in order[:limit] if ranked[i] > 0], scores)
 
 
 def known_parts(qtokens: list[str], idf: Mapping[str, float], min_idf: float) -> list[str]:
     """The rare pieces the corpus uses of the query words it never uses: a user asks about "贷款"
     where the plans write "质量贷" (jieba: 质量/贷), so "贷款" alone matches nothing and "贷" finds
-    it. Greedy longest match from the left over each unknown word's characters; a piece as common
-    as "年" or "一" (idf below `min_idf`) would only add noise."""
+    it. Longest known piece first, from the left, over each unknown word's characters; a piece as
+    common as "年" or "一" (idf below `min_idf`) would only add noise, and its characters are tried
+    again one by one. Each piece once."""
     found: list[str] = []
-    for word in qtokens:
+    for word in dict.fromkeys(qtokens):
         if len(word) < 2 or word in idf or not HANZI_WORD.fullmatch(word):
             continue
         start = 0
         while start < len(word):
             end = next((e for e in range(len(word), start, -1) if word[start:e] in idf), start)
-            if end == start:
-                start += 1
-                continue
-            if end - start < len(word) and idf[word[start:end]] >= min_idf:
+            if end > start and idf[word[start:end]] >= min_idf:
                 found.append(word[start:end])
-            start = end
-    return found
+                start = end
+            else:
+                start += 1
+    return list(dict.fromkeys(found))
 
 
 def rare_idf(bm25: Any, share: float) -> float:

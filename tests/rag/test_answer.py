@@ -48,8 +48,14 @@ class LoopingModel:
 
     def __init__(self, sentence: str) -> None:
         self.sentence, self.said, self.closed = sentence, 0, False
+        self.calls: list = []  # held here, so only the pipeline's own close() can end a call
 
     def stream(self, messages, max_tokens, temperature, usage=None):
+        call = self._loop()
+        self.calls.append(call)
+        return call
+
+    def _loop(self):
         try:
             while True:
                 self.said += 1

@@ -19,7 +19,15 @@ def test_the_yaml_words_make_the_patterns_checking_always_used():
 
 def test_a_department_question_asks_for_one_and_does_not_just_name_a_unit():
     asks = load_answer_words().department_question.search
-    for q in ("東莞提升企業質量管理能力由哪個部門負責？", "这事该找哪个单位", "责任单位有哪些", "计量这块谁来管"):
+    for q in (
+        "東莞提升企業質量管理能力由哪個部門負責？",
+        "这事该找哪个单位",
+        "责任单位有哪些",
+        "计量这块谁来管",
+        "这事归谁管？",
+        "由哪几个部门牵头",
+        "Who is in charge of it?",
+    ):
         assert asks(q), q
     # a unit or a person named, no department asked for (the prompt would list every clause's units)
     for q in (

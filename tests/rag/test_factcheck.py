@@ -146,6 +146,13 @@ def test_a_looping_answer_keeps_what_it_wrote_before_the_loop():
     said = "Dongguan's 2025 target for the food sampling inspection pass rate is"
     english = f"[1] {said} 98.5%.[2] {said} 98%.[3] {said} 98%."
     assert is_degenerate(english) and before_loop(english) == f"[1] {said} 98.5%."
+    # citations after the stop stay with their sentence; short sentences said again are a loop too
+    trailing = f"{said} 98.5%.[1] {said} 98%.[2] {said} 98%.[2]"
+    assert before_loop(trailing) == f"{said} 98.5%.[1]"
+    short = "东莞设立首席质量官[1]。" + "合格率达到98%[2]。" * 5
+    assert is_degenerate(short) and before_loop(short) == "东莞设立首席质量官[1]。合格率达到98%[2]。"
+    # returned as written: line breaks and list marks kept
+    assert before_loop("第一句[1]。\n\n- 第二句[2]。") == "第一句[1]。\n\n- 第二句[2]。"
     chinese = "东莞到2025年设立10000名以上首席质量官[1]。" + "食品抽检合格率达到98.5%以上[2]。" * 3
     assert before_loop(chinese) == "东莞到2025年设立10000名以上首席质量官[1]。食品抽检合格率达到98.5%以上[2]。"
     # the first sentence already loops: nothing is kept
