@@ -16,10 +16,9 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator
-from functools import partial
 
 from rag.answerability import JudgeVerdict, ModelJudge
-from rag.citations import formal_titles
+from rag.citations import title_renamer
 from rag.completion import Completion, complete, part_groups
 from rag.config import Settings, get_settings
 from rag.declines import decline_reply
@@ -243,7 +242,7 @@ class AnswerPipeline:
         blocks = self._evidence(turn, plan)
         labels = tuple(dict.fromkeys(b.scored.clause.label for b in blocks if b.excerpt))  # what the prompt shows
         note = reply("citing", turn.lang, labels="、".join(labels))
-        yield Evidence(labels, note, partial(formal_titles, blocks=blocks))
+        yield Evidence(labels, note, title_renamer(blocks))
         gray_zone = result.confidence < self.retriever.decline_threshold + self.settings.second_opinion_band
         # only just above the decline threshold: the judge decides before the model answers; reading
         # the answer's own prompt (Chinese), it leaves that prompt in the prefix cache for the answer

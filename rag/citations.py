@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from functools import partial
 
 from rag.answer_words import load_answer_words
 from rag.excerpts import CITATION, Block, overlap
@@ -78,19 +79,25 @@ def cite_answer(
 
 def formal_titles(answer: str, blocks: list[Block]) -> str:
     """The model names a document by the short name its prompt gives (`DocumentInfo.prompt_title`,
-    "东莞2024方案"); the reader, and grounding after this, get its display title. The name is matched
-    loosely — either script, "年" after a year ("东莞2024年方案"), with or without 《》 — because a
-    near-copy left short would read to grounding as an unsupported title or year. One pass, the
-    longest name first, so no name is replaced inside another's replacement."""
+    "东莞2024方案"); the reader, and grounding after this, get its display title (see `title_renamer`)."""
+    return title_renamer(blocks)(answer)
+
+
+def title_renamer(blocks: list[Block]) -> Callable[[str], str]:
+    """`formal_titles` for these blocks, its pattern built once (the chat applies it to the streamed
+    text after every token). The name is matched loosely — either script, "年" after a year
+    ("东莞2024年方案"), with or without 《》 — because a near-copy left short would read to grounding
+    as an unsupported title or year. One pass, the longest name first, so no name is replaced inside
+    another's replacement."""
     docs = {b.scored.document.doc_id: b.scored.document for b in blocks}.values()
     named = sorted((d for d in docs if d.prompt_title), key=lambda d: len(d.prompt_title), reverse=True)
     if not named:
-        return answer
+        return str
     # one capturing group per document: the group that matched says whose name it is
     names = re.compile(
         "|".join(f"(《(?:{_loose_name(d.prompt_title)})》|(?:{_loose_name(d.prompt_title)}))" for d in named)
     )
-    return names.sub(lambda m: f"《{named[m.lastindex - 1].display_title}》", answer)
+    return partial(names.sub, lambda m: f"《{named[m.lastindex - 1].display_title}》")
 
 
 def _loose_name(name: str) -> str:
