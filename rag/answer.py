@@ -24,7 +24,8 @@ from rag.config import Settings, get_settings
 from rag.declines import decline_reply
 from rag.diff import pair_first
 from rag.errors import ModelError
-from rag.excerpts import Block
+from rag.excerpts import Block, document_name_tokens
+from rag.extractive import about_clause, units_answer, units_topic
 from rag.factcheck import found_nothing, is_degenerate, is_refusal
 from rag.followup import is_followup, parse_history, previous_question
 from rag.index import CorpusIndex, ensure_index
@@ -224,18 +225,51 @@ class AnswerPipeline:
             pred.extra["decline_reason"] = result.decline_reason
 
     def _answer_without_model(self, turn: AnswerTurn, result: RetrievalResult) -> str | None:
-        """A targets listing or a decline, composed by code: its route, else None."""
+        """A targets listing, a department's units or a decline, composed by code: its route, else None."""
         pred = turn.pred
         if (listing := targets_reply(result.analysis, self.index, result.filters, turn.lang)) is not None:
             pred.declined, (pred.answer, cited) = False, listing
             pred.citations = [citation_object(b) for b in cited]
+            turn.first_token()
             return "targets"
+        if (units := self._units_block(turn, result)) is not None:
+            answer = units_answer(units, turn.lang == "english")
+            pred.declined, pred.answer = False, to_traditional(answer) if turn.lang == "traditional" else answer
+            pred.citations = [citation_object(units)]
+            turn.first_token()
+            return "units"
         if result.declined:
             pred.answer, cited = self._decline_reply(result, turn.lang)
             pred.citations = [citation_object(b) for b in cited]
-            pred.timings["first_token_s"] = turn.elapsed()
+            turn.first_token()
             return "decline-" + result.decline_reason.split(":")[0]
         return None
+
+    def _units_block(self, turn: AnswerTurn, result: RetrievalResult) -> Block | None:
+        """The best clause, when all the question asks is which department acts on what that clause
+        is about and the clause lists its units, clearly above the decline threshold (the gray zone
+        goes to the judge and the model). Chinese only: an English question's department words are
+        bare ("responsible enterprises"), and its answer call is not the only one anyway."""
+        analysis = result.analysis
+        if not self.settings.compose_units or turn.lang == "english" or result.declined or not result.clauses:
+            return None
+        if (
+            analysis.multi_part
+            or analysis.compare_docs
+            or analysis.compare_words
+            or analysis.answer_type != "department"
+        ):
+            return None
+        if result.confidence < self.retriever.decline_threshold + self.settings.second_opinion_band:
+            return None
+        top = result.clauses[0]
+        if not top.clause.responsible or (result.preferred_docs and top.clause.doc_id not in result.preferred_docs):
+            return None  # no units, or another place's plan than the one asked about: the model says so
+        # this turn's own words (a follow-up's topic may be the previous question's, or a new one)
+        topic = units_topic(analysis.focus or analysis.repaired, top.clause.heading)
+        if topic is None or not about_clause(topic, top.clause, self.retriever.idf, document_name_tokens([top])):
+            return None  # asks more, or about something the clause only mentions: the model reads it
+        return Block(1, top, top.clause.body)
 
     def _answer_with_model(self, turn: AnswerTurn, result: RetrievalResult) -> Iterator[Token | Evidence | Final]:
         plan = self._plan(turn, result)
@@ -344,7 +378,7 @@ class AnswerPipeline:
         """What the gray-zone judge says about the question's answer prompt, whatever its confidence
         up to `max_above` over the decline threshold; `python -m eval.judge_scores` fits
         RAG_JUDGE_GRAY_MIN_YES on these. The verdict is None where no judge would run (answered
-        before retrieval, declined, a targets listing, multi-part, farther above, judge off) or the
+        before retrieval, declined, a targets listing or units, multi-part, farther above, judge off) or the
         model fails; the result is None for a question answered before retrieval."""
         check = check_question(question, self.settings.max_question_chars)
         turn = AnswerTurn(Prediction(id="", question=question), check)
@@ -355,7 +389,7 @@ class AnswerPipeline:
         if (
             (max_above is not None and above >= max_above)
             or part_groups(result)
-            or self._answer_without_model(turn, result)  # a targets listing or a decline
+            or self._answer_without_model(turn, result)  # a targets listing, units or a decline
         ):
             return result, None
         plan = self._plan(turn, result)

@@ -18,7 +18,14 @@ from pathlib import Path
 from rag.lexicon import LEXICON_DIR, LexiconError, compile_pattern, read_lexicon_file
 
 ANSWER_WORDS_FILE = "answer.yaml"
-PATTERN_LISTS = ("refusal", "non_answer", "department_question", "document_question")
+PATTERN_LISTS = (
+    "refusal",
+    "non_answer",
+    "department_question",
+    "department_tail",
+    "more_question",
+    "document_question",
+)
 WORD_LISTS = ("fact_units", "date_units", "citation_placeholders", "clause_reference_words", "clause_reference_joiners")
 CHARACTER_SETS = ("count_numerals", "count_counters", "clause_reference_end")
 
@@ -32,6 +39,8 @@ class AnswerWords:
     refusal: re.Pattern  # "没有相关规定", "not mentioned"
     non_answer: re.Pattern  # a whole answer that only says there is something ("有相关规定。")
     department_question: re.Pattern  # "哪个部门牵头？"
+    department_tail: re.Pattern  # what follows its form and asks nothing more ("是哪个", "负责")
+    more_question: re.Pattern  # what a department question asks besides ("目标是多少")
     document_question: re.Pattern  # "文号是多少？"
     date_units: frozenset[str]  # "2025年" is supported by a bare "2025" (holds "" too: no unit)
     fact_number: re.Pattern  # a stated number with its unit ("94%", "3家"), not "PM2.5" or "5G"

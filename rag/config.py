@@ -64,6 +64,9 @@ class Settings:
         True  # RAG_TRANSLATE_ENGLISH: translate English questions with the model (else glossary only)
     )
     translate_max_tokens: int = 48  # RAG_TRANSLATE_MAX_TOKENS: a translated question is short
+    # a question asking which department acts, whose best clause (clearly above the decline threshold)
+    # lists its responsible units, is answered with those units by code: the model would copy them
+    compose_units: bool = True  # RAG_COMPOSE_UNITS: 0 = such questions go to the model
     # --- retrieval ---
     top_k: int = 10  # RAG_TOP_K: clauses returned by the retriever (and into eval reports)
     evidence_search_k: int = 8  # RAG_EVIDENCE_SEARCH_K: ranks searched for a clause stating the asked-for kind

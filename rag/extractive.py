@@ -9,19 +9,22 @@ question is missing from the model's answer.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from collections.abc import Set as AbstractSet
 
 from rag.answer_words import load_answer_words
+from rag.clauses import Clause
 from rag.excerpts import (
     Block,
     name_tokens,
     overlap,
     ranked_sentences,
 )
-from rag.text import match_key, tokens
+from rag.text import match_key, normalize, to_simplified, tokens, words
 
 PART_ANSWERED_SHARE = 0.5  # a part counts as answered when the answer holds this share of its best sentence
 EXTRACTIVE_SENTENCES = 2
+HEADING_NAMED_SHARE = 0.5  # share of a heading's rarity-weighted words a question names to be about it
 
 
 def quote_line(sentence: str, block: Block, n: int, english: bool) -> str:
@@ -113,15 +116,78 @@ def complete_units(answer: str, cited: list[Block], own: list[Block], english: b
         return answer, cited, 0
     b = with_units[0]
     cited = cited if b in cited else [*cited, b]
-    n = cited.index(b) + 1
-    c, title = b.scored.clause, b.scored.document.display_title
-    units = "、".join(c.responsible)
+    return answer.rstrip() + "\n" + units_answer(b, english, cited.index(b) + 1), cited, 1
+
+
+def units_answer(block: Block, english: bool, n: int = 1) -> str:
+    """A clause's responsible units (lead first) with its source, cited [n]. The heading and the
+    names read in simplified script (a traditional answer is converted whole); the title as issued."""
+    c, src = block.scored.clause, block.scored.document.display_title
+    where, units, lead = (to_simplified(x) for x in (c.number + c.heading, "、".join(c.responsible), c.lead))
     if english:
-        line = f"Responsible units ({title}, {c.number}{c.heading}): {units} [{n}]"
-    else:
-        lead = f"由{c.lead}牵头，" if c.lead else ""
-        line = f"根据《{title}》{c.number}{c.heading}，{lead}责任单位为{units}。[{n}]"
-    return answer.rstrip() + "\n" + line, cited, 1
+        led = f"led by {lead}; " if lead else ""
+        return f"According to {src}, {where}: {led}responsible units: {units} [{n}]"
+    led = f"由{lead}牵头，" if lead else ""
+    return f"根据《{src}》{where}，{led}责任单位为：{units}。[{n}]"
+
+
+def units_topic(question: str, heading: str) -> str | None:
+    """What a question asking only which department acts is about, its asking taken out
+    ("提升工程质量由哪个部门牵头？" → "提升工程质量 牵头？"); None when it asks no department, or
+    more ("…牵头，目标是多少？"; the words of `heading`, the clause's, do not count as asking)."""
+    answer_words = load_answer_words()
+    asked = normalize(question).lower()
+    if not answer_words.department_question.search(asked):
+        return None
+    form, tail = answer_words.department_question.pattern, answer_words.department_tail.pattern
+    form = re.compile(f"(?:{form})(?:{tail}){{0,2}}", re.IGNORECASE)
+    topic = form.sub(" ", asked)
+    rest = topic
+    for word in sorted(words(heading), key=len, reverse=True):
+        rest = rest.replace(word, " ")
+    return None if answer_words.more_question.search(rest) else topic
+
+
+def about_clause(topic: str, clause: Clause, idf: Mapping[str, float], ignore: AbstractSet[str]) -> bool:
+    """Whether `topic` is what the clause is about, both ways: it names the clause's heading
+    (`names_heading`), and most of its own words (weighed by rarity, document names aside) are the
+    clause's. "提升工程质量，建设单位由哪个部门监管" names the heading but asks about 建设单位."""
+    if not names_heading(topic, clause.heading, idf, ignore):
+        return False
+    # the topic's words the plans never use ("这项", a typo) say nothing about which clause it is
+    share = _named_share(topic, normalize(clause.heading + clause.text).lower(), idf, ignore, known_only=True)
+    return share >= HEADING_NAMED_SHARE
+
+
+def names_heading(topic: str, heading: str, idf: Mapping[str, float], ignore: AbstractSet[str]) -> bool:
+    """Whether `topic` names what a clause heading is about: at least `HEADING_NAMED_SHARE` of the
+    heading's words (two or more characters, not in `ignore`: document names), weighed by rarity,
+    occur in it — a word also when its pieces do ("宣传和教育" names 宣传教育). "向…反映问题" is
+    not about "加强组织领导", nor "加强质量工作" about "加强计量测试能力"."""
+    return _named_share(heading, normalize(topic).lower(), idf, ignore) >= HEADING_NAMED_SHARE
+
+
+def _named_share(
+    text: str, other: str, idf: Mapping[str, float], ignore: AbstractSet[str], known_only: bool = False
+) -> float:
+    """The share of `text`'s words (two or more characters, not in `ignore`; only the plans' own with
+    `known_only`), weighed by their idf (an unseen word as the rarest), that occur in `other`
+    (normalised) whole or by their pieces; 0 when it has none."""
+    own = [w for w in dict.fromkeys(words(text)) if len(w) >= 2 and w not in ignore and (w in idf or not known_only)]
+    rarest = idf.get("", max(idf.values(), default=1.0))  # idf_table's weight of an unseen word
+    weight = {w: idf.get(w, rarest) for w in own}
+    total = sum(weight.values())
+    found = sum(v for w, v in weight.items() if w in other or _pieces_in(w, other))
+    return found / total if total > 0 else 0.0
+
+
+def _pieces_in(word: str, text: str) -> bool:
+    """Whether the word's pieces (jieba's shorter words inside it) that occur in `text` cover it."""
+    covered = [False] * len(word)
+    for piece in tokens(word):
+        if piece != word and len(piece) >= 2 and piece in text and (at := word.find(piece)) >= 0:
+            covered[at : at + len(piece)] = [True] * len(piece)
+    return all(covered)
 
 
 def extractive_answer(
@@ -149,13 +215,7 @@ def extractive_answer(
     if load_answer_words().department_question.search(question):
         with_units = [b for b in blocks if b.scored.clause.responsible][:1]
         if with_units:
-            b = with_units[0]
-            c, src = b.scored.clause, b.scored.document.display_title
-            units = "、".join(c.responsible)
-            if english:
-                return f"According to {src} ({c.number}{c.heading}), the responsible units are: {units} [1]", [b]
-            lead = f"由{c.lead}牵头，" if c.lead else ""
-            return f"根据《{src}》{c.number}{c.heading}，{lead}责任单位为：{units}。[1]", [b]
+            return units_answer(with_units[0], english), with_units
     chosen: list[tuple[str, Block]] = []
     # the words naming the documents say which plan, not what about: a preamble repeating
     # "东莞…征求意见稿" is not the answer to a question naming that plan

@@ -87,6 +87,17 @@ def tokens(text: str) -> list[str]:
     return out
 
 
+def words(text: str) -> list[str]:
+    """jieba's precise-mode words of the normalised, lower-cased text, minus stop words: each word
+    once, whole ("宣传教育"), where `tokens` adds its pieces and fragments ("宣传", "传教", "教育")."""
+    out = []
+    for tok in jieba.lcut(normalize(text).lower()):
+        tok = tok.strip()
+        if tok and tok not in _STOP and not _PUNCT.match(tok):
+            out.append(tok)
+    return out
+
+
 GENERAL_COMMON = -3.5  # log10 share in general Chinese at or above which a word is everyday language
 GENERAL_RARE = -6.5  # … at or below which it is a specialist term
 

@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from rag.extractive import complete_comparison, extractive_answer
+from rag.extractive import (
+    about_clause,
+    complete_comparison,
+    extractive_answer,
+    names_heading,
+    units_answer,
+    units_topic,
+)
 from tests.rag.hand_blocks import B1, B2, B3, DRAFT, FINAL, block
 
 
@@ -14,7 +21,7 @@ def test_extractive_answer_quotes_sentences_not_headings():
 
 def test_extractive_answer_for_departments_and_documents():
     text, cited = extractive_answer("提升企业质量管理能力由哪个部门负责？", "", [B3])
-    assert "市市場監管局" in text and cited == [B3]
+    assert "市市场监管局" in text and cited == [B3]  # in the question's script
     text, _ = extractive_answer("这份方案的文号是什么？", "", [B3])
     assert "東府辦〔2024〕3號" in text and "2024-01-26" in text
 
@@ -113,3 +120,61 @@ def test_an_english_answers_quote_and_a_parts_quote_skip_the_document_names_too(
     assert "先行赔付" in quoted and "全文公布" not in quoted
     text, cited, added = complete_part("", [], [preamble, answer], "东莞征求意见稿消费纠纷咋处理", False)
     assert added == 1 and cited == [answer] and "先行赔付" in text
+
+
+def test_units_answer_names_the_lead_and_the_units_with_their_source():
+    text = units_answer(B3, english=False)
+    assert text.startswith("根据《") and "责任单位为：市市场监管局" in text and text.endswith("[1]")
+    assert "responsible units: 市市场监管局 [1]" in units_answer(B3, english=True)
+    units = ("省住房城乡建设厅", "省水利厅")
+    led = block(2, FINAL, "……", responsible=units, lead="省住房城乡建设厅", heading="提升工程质量", number="(二)")
+    assert "由省住房城乡建设厅牵头，责任单位为：省住房城乡建设厅、省水利厅。[2]" in units_answer(led, False, 2)
+    assert "led by 省住房城乡建设厅; responsible units: 省住房城乡建设厅、省水利厅 [1]" in units_answer(led, True)
+
+
+def test_units_topic_is_what_a_department_question_is_about():
+    topic = units_topic("广东省行动计划中提升工程质量由哪个部门牵头？", "提升工程质量")
+    assert "提升工程质量" in topic and "部门" not in topic and "牵头" not in topic
+    assert "提升企业质量管理能力" in units_topic("“提升企业质量管理能力”的责任单位是哪个？", "提升企业质量管理能力")
+    assert units_topic("提升企業質量管理能力由哪個部門負責？", "")  # either script
+    for question in ("工程质量的责任单位有哪几家？", "工程质量的部门有哪几个？", "工程质量的牵头单位是哪家？"):
+        assert units_topic(question, "提升工程质量"), question
+    # asks no department, or more than one thing
+    for question in (
+        "提升工程质量有什么要求？",
+        "提升工程质量由哪个部门牵头，目标是多少？",
+        "提升工程质量的牵头部门和主要任务是什么？",
+        "提升工程质量由哪个部门牵头、多久完成？",
+        "提升工程质量由哪个部门牵头及资金来源？",
+        "提升工程质量由哪个部门牵头，哪年完成？",
+    ):
+        assert units_topic(question, "提升工程质量") is None, question
+    # the heading's own words ask nothing
+    assert units_topic("改进技术性贸易措施应对工作由哪个部门负责？", "改进技术性贸易措施应对工作")
+    assert units_topic("改进技术性贸易措施应对工作由哪个部门负责？", "提升工程质量") is None
+
+
+def test_a_topic_is_about_a_clause_both_ways():
+    idf = {"提升": 0.5, "工程质量": 3.0, "担保": 3.0, "资金": 2.0, "来源": 2.0, "资金来源": 4.0, "": 5.0}
+    clause = block(1, FINAL, "鼓励开展工程质量担保。", heading="提升工程质量").scored.clause
+    assert about_clause(units_topic("提升工程质量由哪个部门来牵头？", clause.heading), clause, idf, set())
+    assert about_clause("工程质量担保", clause, idf, set())
+    assert about_clause("这项提升工程质量", clause, idf, set())  # a word the plans never use says nothing
+    # names the heading, but asks mostly about what the clause does not say
+    assert not about_clause("提升工程质量 资金来源", clause, idf, set())
+
+
+def test_a_question_names_a_heading_by_its_rarer_words():
+    idf = {"加强": 0.5, "组织": 2.0, "领导": 2.0, "企业": 0.7, "质量": 0.1, "能力": 1.0, "建设": 0.6}
+    idf |= {"计量": 3.0, "测试": 3.0, "宣传教育": 3.0, "宣传": 2.0, "教育": 2.0, "": 5.0}
+    assert names_heading("源城区加强企业质量能力建设", "加强企业质量能力建设", idf, set())
+    assert names_heading("计量测试这块", "加强计量测试能力", idf, set())
+    assert names_heading("质量宣传和教育", "加强宣传教育", idf, set())  # a word named by its pieces
+    # half of the heading's words, but not of their weight
+    assert not names_heading("加强能力", "加强计量测试能力", idf, set())
+    assert not names_heading("实施过程中遇到的问题应向 反映", "加强组织领导", idf, set())
+    # a document's name says which plan, not what about
+    assert not names_heading("东莞的企业", "东莞计量", idf, {"东莞"})
+    assert names_heading("东莞的企业", "东莞计量", idf, set())
+    # an unseen word weighs as the rarest: naming it names the heading, naming only a known one does not
+    assert names_heading("新词", "加强新词", idf, set()) and not names_heading("加强", "加强新词", idf, set())

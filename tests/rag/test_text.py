@@ -1,4 +1,4 @@
-from rag.text import contains, match_key, normalize, script_of, to_traditional, tokens
+from rag.text import contains, match_key, normalize, script_of, to_traditional, tokens, words
 
 
 def test_normalize_is_nfkc_then_t2s():
@@ -26,3 +26,8 @@ def test_tokens_drop_punctuation_and_function_words_but_keep_content():
     toks = tokens("東莞的企业质量贷是什么？")
     assert "东莞" in toks and "企业" in toks
     assert "的" not in toks and "？" not in toks and "?" not in toks
+
+
+def test_words_are_whole_where_tokens_add_their_pieces():
+    assert words("加强宣传教育") == ["加强", "宣传教育"]
+    assert {"宣传", "教育", "宣传教育"} <= set(tokens("加强宣传教育"))
