@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from collections.abc import Set as AbstractSet
+from functools import cache
 
 from rag.answer_words import load_answer_words
 from rag.clauses import Clause
@@ -133,19 +134,25 @@ def units_answer(block: Block, english: bool, n: int = 1) -> str:
 
 def units_topic(question: str, heading: str) -> str | None:
     """What a question asking only which department acts is about, its asking taken out
-    ("提升工程质量由哪个部门牵头？" → "提升工程质量 牵头？"); None when it asks no department, or
+    ("提升工程质量由哪个部门牵头？" → "提升工程质量 ?"); None when it asks no department, or
     more ("…牵头，目标是多少？"; the words of `heading`, the clause's, do not count as asking)."""
     answer_words = load_answer_words()
     asked = normalize(question).lower()
     if not answer_words.department_question.search(asked):
         return None
-    form, tail = answer_words.department_question.pattern, answer_words.department_tail.pattern
-    form = re.compile(f"(?:{form})(?:{tail}){{0,2}}", re.IGNORECASE)
-    topic = form.sub(" ", asked)
+    topic = _department_asking().sub(" ", asked)
     rest = topic
     for word in sorted(words(heading), key=len, reverse=True):
         rest = rest.replace(word, " ")
     return None if answer_words.more_question.search(rest) else topic
+
+
+@cache
+def _department_asking() -> re.Pattern:
+    """A department question's form with what may follow it ("由哪个部门来负责"), compiled once."""
+    words_ = load_answer_words()
+    form, tail = words_.department_question.pattern, words_.department_tail.pattern
+    return re.compile(f"(?:{form})(?:{tail}){{0,2}}", re.IGNORECASE)
 
 
 def about_clause(topic: str, clause: Clause, idf: Mapping[str, float], ignore: AbstractSet[str]) -> bool:
