@@ -189,11 +189,15 @@ MODELLED = "reference_total_s"  # the answer's time on the slow reference CPU, f
 def modelled_total_s(pred: dict, rates: tuple[float, float]) -> float | None:
     """Seconds the answer would take on a CPU with these (prompt, generated) tokens/s: the time
     before the model (retrieval, analysis) as measured here plus its tokens at those rates. Prompt
-    processing dominates on a slow CPU, so tokens predict its time better than scaling seconds."""
-    usage = (pred.get("extra") or {}).get("usage")
-    before_model = (pred.get("timings") or {}).get("retrieval_s")
-    if not usage or before_model is None:
+    processing dominates on a slow CPU, so tokens predict its time better than scaling seconds.
+    A model call inside retrieval (an English question's translation, `extra.retrieval_model_s`)
+    is counted by its tokens only, not also by the seconds it took here."""
+    extra = pred.get("extra") or {}
+    usage = extra.get("usage")
+    retrieval = (pred.get("timings") or {}).get("retrieval_s")
+    if not usage or retrieval is None:
         return None
+    before_model = max(0.0, retrieval - (extra.get("retrieval_model_s") or 0.0))
     prompt_rate, generation_rate = rates
     prompt, generated = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
     return before_model + prompt / prompt_rate + generated / generation_rate

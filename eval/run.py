@@ -236,7 +236,8 @@ def render_cost(cost: dict) -> list[str]:
         "",
         "## Model cost per answer (extra.usage; prompt_tokens = processed, not from cache)",
         "",
-        f"`{MODELLED}`: retrieval time measured here + the answer's tokens at {prompt_rate:g} prompt / "
+        f"`{MODELLED}`: retrieval time measured here (less its translation call) + the answer's tokens, all "
+        f"calls, at {prompt_rate:g} prompt / "
         f"{generation_rate:g} generated tokens/s (RAG_REFERENCE_PROMPT_RATE / RAG_REFERENCE_GENERATION_RATE).",
     ]
     for title, key in (("question type", "by_type"), ("route", "by_route")):

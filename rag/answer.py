@@ -16,6 +16,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Iterator
+from functools import partial
 
 from rag.answerability import JudgeVerdict, ModelJudge
 from rag.citations import title_renamer
@@ -132,20 +133,28 @@ class AnswerPipeline:
         previous = previous_question(turns)
         # the earlier question goes into the prompt too: the same checks as the current one
         context = check_question(previous, self.settings.max_question_chars).text if previous else None
-        translate = (lambda english: self._translate(english, usage)) if self.settings.translate_english else None
+        model_s = [0.0]  # the translation call's seconds: the eval's slow-CPU model counts it by its tokens
+        translate = partial(self._translate, usage=usage, seconds=model_s) if self.settings.translate_english else None
         analysis = self.retriever.analyzer.analyze(
             question, previous=context, is_followup=bool(context) and is_followup(question), translate=translate
         )
         result = self.retriever.decide(self.retriever.retrieve(analysis, filters))
         result.extra["standalone_question"] = analysis.search_text if analysis.is_followup else question
         result.extra["previous"] = context or ""
+        result.extra["retrieval_model_s"] = model_s[0]
         return result
 
-    def _translate(self, english: str, usage: Usage | None = None) -> str:
-        """English question → Chinese query: one short model call (prompts/translate.txt)."""
-        out = "".join(
-            self.backend.stream(translation_messages(english), self.settings.translate_max_tokens, 0.0, usage)
-        )
+    def _translate(self, english: str, usage: Usage | None = None, seconds: list[float] | None = None) -> str:
+        """English question → Chinese query: one short model call (prompts/translate.txt); its
+        wall-clock time is added to `seconds[0]`."""
+        t0 = time.perf_counter()
+        try:
+            out = "".join(
+                self.backend.stream(translation_messages(english), self.settings.translate_max_tokens, 0.0, usage)
+            )
+        finally:  # a failed call took its time too (the analysis then falls back to the glossary)
+            if seconds is not None:
+                seconds[0] += time.perf_counter() - t0
         return out.strip().splitlines()[0] if out.strip() else ""
 
     # ------------------------------------------------------------------ answering
@@ -218,6 +227,8 @@ class AnswerPipeline:
             analysis=result.analysis.to_dict(),
             decided_by=result.decision.mechanism,
         )
+        if result.extra.get("retrieval_model_s"):  # part of retrieval_s was the model (a translation)
+            pred.extra["retrieval_model_s"] = round(result.extra["retrieval_model_s"], 4)
         if result.extra.get("evidence_moved_from") is not None:  # 0-based rank of the clause moved up
             pred.extra["evidence_moved_from"] = result.extra["evidence_moved_from"]
         if result.declined:

@@ -21,7 +21,7 @@ from rag.excerpts import (
     overlap,
     ranked_sentences,
 )
-from rag.text import match_key, normalize, to_simplified, tokens, words
+from rag.text import SENTENCE_ENDS, match_key, normalize, to_simplified, tokens, words
 
 PART_ANSWERED_SHARE = 0.5  # a part counts as answered when the answer holds this share of its best sentence
 EXTRACTIVE_SENTENCES = 2
@@ -224,11 +224,18 @@ def extractive_answer(
         if with_units:
             return units_answer(with_units[0], english), with_units
     chosen: list[tuple[str, Block]] = []
+    quoted: set[tuple[str, str]] = set()  # (document, sentence) already chosen
     # the words naming the documents say which plan, not what about: a preamble repeating
     # "东莞…征求意见稿" is not the answer to a question naming that plan
     for score, sentence, block in ranked_sentences(question, query, blocks, name_tokens(blocks), weight):
         if len(chosen) == sentences or (chosen and score == 0):
             break
+        # a preamble repeating a clause's sentence: quoted once, the next best instead (another
+        # document stating the same sentence is another source, as in a comparison)
+        key = (block.scored.document.doc_id, match_key(sentence).rstrip(SENTENCE_ENDS))
+        if key in quoted:
+            continue
+        quoted.add(key)
         chosen.append((sentence, block))
     cited: list[Block] = []
     for _, block in chosen:

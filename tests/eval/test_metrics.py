@@ -2,7 +2,7 @@
 
 import pytest
 
-from eval.metrics import Question, aggregate, cost_report, percentile, report, score_question
+from eval.metrics import Question, aggregate, cost_report, modelled_total_s, percentile, report, score_question
 
 
 def clause(text):
@@ -117,6 +117,15 @@ def test_cost_report_per_type_and_route():
     # on the reference CPU: 0.5 s before the model + 100/50 s prompt + 30/10 s generating
     assert cost["by_type"]["support"]["reference_total_s_p50"] == 5.5
     assert cost["by_type"]["unanswerable"]["reference_total_s_p50"] is None
+
+
+def test_modelled_time_counts_a_translation_by_its_tokens_not_also_by_its_seconds():
+    """An English question's retrieval_s includes its translation call, whose tokens are in usage too."""
+    usage = {"model_calls": 2, "prompt_tokens": 100, "cached_tokens": 200, "completion_tokens": 30}
+    pred = {"timings": {"retrieval_s": 2.5}, "extra": {"usage": usage, "retrieval_model_s": 2.0}}
+    assert modelled_total_s(pred, (50.0, 10.0)) == pytest.approx(0.5 + 2.0 + 3.0)
+    del pred["extra"]["retrieval_model_s"]  # predictions written before the field: nothing subtracted
+    assert modelled_total_s(pred, (50.0, 10.0)) == pytest.approx(2.5 + 2.0 + 3.0)
 
 
 @pytest.mark.parametrize(

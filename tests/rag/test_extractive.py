@@ -178,3 +178,27 @@ def test_a_question_names_a_heading_by_its_rarer_words():
     assert names_heading("东莞的企业", "东莞计量", idf, set())
     # an unseen word weighs as the rarest: naming it names the heading, naming only a known one does not
     assert names_heading("新词", "加强新词", idf, set()) and not names_heading("加强", "加强新词", idf, set())
+
+
+def test_a_sentence_repeated_by_another_clause_is_quoted_once_and_the_next_best_follows():
+    """A preamble that repeats a clause's sentence must not take the second quote from the clause
+    that answers."""
+    repeated = "巩固长安五金模具等优势产业集群地位，推动五金企业质量提升。"
+    cluster = block(1, FINAL, repeated, "dg-2024/2.1.3")
+    preamble = block(2, FINAL, "现将方案印发。" + repeated, "dg-2024/0.1")
+    loan = block(3, FINAL, "推广“质量贷”金融产品，支持五金企业融资。", "dg-2024/2.4.11")
+    # the clause and its repetition tie; the clause comes first (block order), the preamble's copy is skipped
+    text, cited = extractive_answer(
+        "五金企业有什么质量提升和融资支持？", "五金 企业 质量 提升 融资", [cluster, preamble, loan]
+    )
+    lines = text.splitlines()
+    assert len(lines) == 2 and "五金模具" in lines[0] and "质量贷" in lines[1]
+    assert cited == [cluster, loan]
+
+
+def test_the_same_sentence_in_two_documents_is_quoted_from_each():
+    """A draft and the final plan stating one sentence (in two scripts) are two sources."""
+    draft = block(1, DRAFT, "推广质量贷金融产品。", "dg-draft/2.4")
+    final = block(2, FINAL, "推廣質量貸金融產品。", "dg-2024/2.4.11")
+    text, cited = extractive_answer("质量贷金融产品怎么说？", "质量贷 金融 产品", [draft, final])
+    assert cited == [draft, final] and len(text.splitlines()) == 2

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import pytest
 
+from rag.answer import AnswerPipeline
+from rag.llm import LLMError
 from rag.retrieval import HybridRetriever, RetrievalFilters
 from rag.text import match_key
 
@@ -162,3 +165,33 @@ def test_previous_question_lends_its_place_to_a_question_naming_none(retriever):
     assert carried.preferred_docs == shaoguan and plain.preferred_docs == []
     own = retriever.search("东莞在严格质量安全监管方面提出了什么？", context="韶关的方案提出了哪些举措？")
     assert all(d.startswith("dongguan") for d in own.preferred_docs)
+
+
+class SlowTranslator:
+    """A model that only translates, in a known time (or fails after it)."""
+
+    name = "slow-translator"
+    SECONDS = 0.2
+
+    def __init__(self, fail: bool = False) -> None:
+        self.fail = fail
+
+    def stream(self, messages, max_tokens, temperature, usage=None):
+        time.sleep(self.SECONDS)
+        if self.fail:
+            raise LLMError("the model server went away")
+        yield "源城区企业品牌建设的金融支持"
+
+    def yes_probability(self, messages, yes, no, usage=None):
+        return 1.0
+
+
+def test_a_translation_s_seconds_are_recorded_as_model_time_inside_retrieval(pipeline):
+    """The eval's slow-CPU time counts a translation by its tokens; its seconds here are taken out."""
+    english = "What financial support can Yuancheng enterprises get for brand building?"
+    for fail in (False, True):  # a failed call took its time too (the glossary then translates)
+        model = AnswerPipeline(pipeline.settings, pipeline.index, pipeline.retriever, backend=SlowTranslator(fail))
+        pred = model.predict(english, retrieval_only=True)
+        assert SlowTranslator.SECONDS <= pred.extra["retrieval_model_s"] <= pred.timings["retrieval_s"]
+    chinese = model.predict("源城区企业品牌建设有什么金融支持？", retrieval_only=True)
+    assert "retrieval_model_s" not in chinese.extra  # no model call before the answer
