@@ -38,6 +38,7 @@ from rag.prompting import (
     PromptPlan,
     answer_messages,
     evidence_blocks,
+    generation_tokens,
     prompt_file,
     reply,
     system_message,
@@ -301,7 +302,9 @@ class AnswerPipeline:
             if verdict.declined:  # only just above the threshold, and the judge reads no answer
                 yield self._judged_decline(turn, result, "judge", "judge")
                 return
-        raw = yield from self._generate(turn, blocks, plan)
+        # a Chinese question's gray-zone judge read this very prompt: it is in the prefix cache
+        judged_prompt = verdict is not None and turn.lang != "english"
+        raw = yield from self._generate(turn, blocks, plan, prompt_cached=judged_prompt)
         # the model says it finds no answer, or writes nothing but "[1]" (a failed model is no opinion)
         if found_nothing(raw) and not plan.parts and "llm_error" not in turn.pred.extra:
             if gray_zone:  # only just "answer", and the judge already said yes: a refusal declines
@@ -331,7 +334,9 @@ class AnswerPipeline:
             tuple(result.preferred_docs),
             analysis.named_docs,
         )
-        answer, cited, route = check_answer(raw, ctx)
+        cut = turn.pred.extra.get("stopped") == "length"  # at RAG_MAX_NEW_TOKENS or the time budget
+        answer, cited, route = check_answer(raw, ctx, cut=cut)
+        route += "+cut" if cut else ""
         completion = Completion(
             result, blocks, plan.asked_text, plan.query, turn.lang, self.settings, self._parent_text, plan.kind
         )
@@ -409,11 +414,17 @@ class AnswerPipeline:
     def _answer_prompt(self, turn: AnswerTurn, blocks: list[Block], plan: PromptPlan) -> list[Message]:
         return answer_messages(blocks, plan.asked, turn.lang, kind=plan.kind)
 
-    def _generate(self, turn: AnswerTurn, blocks: list[Block], plan: PromptPlan) -> Iterator[Token]:
-        """Stream the model's answer as `Token`s; returns the raw text (a failed model leaves it short)."""
+    def _generate(
+        self, turn: AnswerTurn, blocks: list[Block], plan: PromptPlan, prompt_cached: bool = False
+    ) -> Iterator[Token]:
+        """Stream the model's answer as `Token`s; returns the raw text (a failed model leaves it short).
+        Stopped at its token limit (RAG_MAX_NEW_TOKENS or the time budget), `extra.stopped` says so."""
         raw = ""
         messages = self._answer_prompt(turn, blocks, plan)
-        pieces = self.backend.stream(messages, self.settings.max_new_tokens, self.settings.temperature, turn.usage)
+        new_prompt_chars = 0 if prompt_cached else len(messages[-1]["content"])
+        max_tokens = generation_tokens(self.settings, turn.usage, new_prompt_chars)
+        turn.usage.finish_reason = ""
+        pieces = self.backend.stream(messages, max_tokens, self.settings.temperature, turn.usage)
         try:
             for piece in pieces:
                 turn.first_token()
@@ -426,6 +437,8 @@ class AnswerPipeline:
             turn.pred.extra["llm_error"] = str(exc)
         finally:
             pieces.close()  # ends the model call now (and releases the model's lock)
+        if turn.usage.finish_reason == "length" and "stopped" not in turn.pred.extra:
+            turn.pred.extra["stopped"] = "length"
         turn.pred.extra["raw_answer"] = raw
         return raw
 

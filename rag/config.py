@@ -7,6 +7,7 @@ no module hides a magic number. `Settings.from_env()` reads `RAG_*` variables (p
 
 from __future__ import annotations
 
+import math
 import os
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
@@ -60,6 +61,10 @@ class Settings:
     min_compare_evidence_chars: int = 130  # RAG_MIN_COMPARE_EVIDENCE_CHARS: the same for a comparison (two documents)
     reference_prompt_rate: float = 40.0  # RAG_REFERENCE_PROMPT_RATE: prompt tok/s of a slow CPU (eval's modelled time)
     reference_generation_rate: float = 11.0  # RAG_REFERENCE_GENERATION_RATE: its generated tok/s
+    # RAG_ANSWER_TIME_BUDGET_S: seconds an answer's model calls may take on that CPU; generation stops
+    # there at a whole sentence (0 = off: RAG_MAX_NEW_TOKENS only). Costs comparisons: see the README.
+    answer_time_budget_s: float = 0.0
+    min_answer_tokens: int = 48  # RAG_MIN_ANSWER_TOKENS: tokens an answer may generate even past that budget
     translate_english: bool = (
         True  # RAG_TRANSLATE_ENGLISH: translate English questions with the model (else glossary only)
     )
@@ -157,6 +162,13 @@ class Settings:
             )
         if self.reference_prompt_rate <= 0 or self.reference_generation_rate <= 0:
             raise ConfigError("RAG_REFERENCE_PROMPT_RATE and RAG_REFERENCE_GENERATION_RATE must be > 0")
+        if not 0 <= self.answer_time_budget_s < math.inf:
+            raise ConfigError(f"RAG_ANSWER_TIME_BUDGET_S must be >= 0 (0 = off), got {self.answer_time_budget_s}")
+        if self.answer_time_budget_s and not 1 <= self.min_answer_tokens <= self.max_new_tokens:
+            raise ConfigError(
+                f"RAG_MIN_ANSWER_TOKENS must be in 1..RAG_MAX_NEW_TOKENS ({self.max_new_tokens}), "
+                f"got {self.min_answer_tokens}"
+            )
         if self.max_clause_chars < 100:
             raise ConfigError(f"RAG_MAX_CLAUSE_CHARS must be >= 100, got {self.max_clause_chars}")
         if self.search_part_chars != 0 and self.search_part_chars < 50:

@@ -47,6 +47,7 @@ REPEAT_MAX = 3
 # only keeps a little less of an answer that is looping anyway
 LOOP_SENTENCE = re.compile(r"[^。！？；!?;\n]+?(?:[。！？；!?;\n]|\.(?=\s|\[|$)|$)")
 CITATIONS_AHEAD = re.compile(r"(?:\s*\[[\d,，、\s]+\])+")
+HANGING_LIST_MARK = re.compile(r"(?:^|\n)[ \t]*(?:\d{1,2}[.、)）]|[-*•])[ \t]*$")
 TOPIC_TERMS = 3  # an answer must mention one of the question's this-many rarest clause words
 TOPIC_MIN_IDF_SHARE = 0.25  # … that are rarer than this share of the rarest (not 质量, 企业, 建设)
 OFF_TOPIC_MIN_HANZI = 20  # shorter answers are terse statements of the fact, not judged for topic
@@ -205,6 +206,21 @@ def before_loop(answer: str) -> str:
     if ahead and end and not answer.lstrip().startswith("["):
         end = ahead.end()
     return answer[:end]
+
+
+def whole_sentences(answer: str) -> str:
+    """An answer cut off mid-sentence (at its token limit) up to its last whole sentence and that
+    sentence's citations: "…达450家以上[1]。到2025年，全市" keeps "…达450家以上[1]。". A "." at the
+    very end may be a cut number ("98.") and ends nothing; a list's next number or mark ("\n2.")
+    left hanging after the last whole sentence goes too."""
+    end = 0
+    for m in LOOP_SENTENCE.finditer(answer):
+        if m.end() < len(answer) or answer[m.end() - 1] in "。！？；!?;\n":
+            end = m.end()
+    ahead = CITATIONS_AHEAD.match(answer, end)
+    if ahead and end and not answer.lstrip().startswith("["):  # not the next sentence's citation
+        end = ahead.end()
+    return HANGING_LIST_MARK.sub("", answer[:end])
 
 
 def is_refusal(answer: str) -> bool:

@@ -41,15 +41,17 @@ class Usage:
     prompt_tokens: int = 0
     cached_tokens: int = 0
     completion_tokens: int = 0
+    finish_reason: str = ""  # how the last call ended: "length" (at max_tokens), "stop"; not a cost
 
     def add(self, other: Usage) -> None:
         self.model_calls += other.model_calls
         self.prompt_tokens += other.prompt_tokens
         self.cached_tokens += other.cached_tokens
         self.completion_tokens += other.completion_tokens
+        self.finish_reason = other.finish_reason
 
     def to_dict(self) -> dict[str, int]:
-        return asdict(self)
+        return {k: v for k, v in asdict(self).items() if k != "finish_reason"}
 
 
 def _record(usage: Usage | None, call: Usage) -> None:
@@ -145,15 +147,20 @@ class LlamaCppBackend:
         with self._lock:
             llm = self._load()
             llm.take_usage()
+            finish = ""
             try:
                 for chunk in llm.create_chat_completion(
                     messages=messages, max_tokens=max_tokens, temperature=temperature, stream=True
                 ):
-                    piece = chunk["choices"][0]["delta"].get("content")
+                    choice = chunk["choices"][0]
+                    finish = choice.get("finish_reason") or finish
+                    piece = choice["delta"].get("content")
                     if piece:
                         yield piece
             finally:  # also when the reader stops early
-                _record(usage, llm.take_usage())
+                call = llm.take_usage()
+                call.finish_reason = finish
+                _record(usage, call)
 
     def count_tokens(self, text: str) -> int:
         """Tokens of `text` in this model's vocabulary (for measuring characters per token)."""
@@ -224,7 +231,9 @@ class OpenAICompatibleBackend:
                         if isinstance(chunk.get("usage"), dict):
                             _server_usage(call, chunk["usage"])
                             reported = True
-                        piece = chunk["choices"][0]["delta"].get("content")
+                        choice = chunk["choices"][0]
+                        call.finish_reason = choice.get("finish_reason") or call.finish_reason
+                        piece = choice["delta"].get("content")
                     except (ValueError, KeyError, IndexError, AttributeError, TypeError):
                         continue
                     if piece:

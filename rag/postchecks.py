@@ -3,7 +3,8 @@
 Each check is a function `(draft, context) -> reason | None`; the first reason ends the model's
 answer and an extractive one (quoted from the clauses) replaces it, named after the reason
 ("extractive-refusal", "extractive-off-topic"…) — except a loop, where the sentences written
-before it began go on through the checks ("llm-trimmed"). The checks on the raw text run first; then code
+before it began go on through the checks ("llm-trimmed"), as do the whole sentences of an answer
+stopped at its token limit. The checks on the raw text run first; then code
 renumbers the citations and drops unsupported sentences (`cite_answer`, `ground_answer`), and the
 checks on that grounded text run. Add a check by writing one function and listing it here.
 """
@@ -25,6 +26,7 @@ from rag.factcheck import (
     misses_answer_type,
     off_topic,
     topic_terms,
+    whole_sentences,
 )
 
 
@@ -57,7 +59,7 @@ class Draft:
     answer: str = ""  # cited and grounded
     cited: list[Block] = field(default_factory=list)
     removed: int = 0  # sentences grounding dropped
-    trimmed: bool = False  # cut where the model began to loop
+    trimmed: bool = False  # cut where the model began to loop, or at its token limit
 
 
 Check = Callable[[Draft, CheckContext], str | None]
@@ -114,9 +116,13 @@ def fallback(ctx: CheckContext, why: str) -> tuple[str, list[Block], str]:
     return answer, cited, f"extractive-{why}"
 
 
-def check_answer(raw: str, ctx: CheckContext) -> tuple[str, list[Block], str]:
-    """(answer, cited blocks, route) — the model's answer if it survives the checks, else extractive."""
-    draft = Draft(raw)
+def check_answer(raw: str, ctx: CheckContext, cut: bool = False) -> tuple[str, list[Block], str]:
+    """(answer, cited blocks, route) — the model's answer if it survives the checks, else extractive.
+    `cut`: the model was stopped at its token limit (RAG_MAX_NEW_TOKENS or the time budget): its
+    unfinished sentence is dropped."""
+    if cut:
+        raw = whole_sentences(raw)
+    draft = Draft(raw, trimmed=cut)
     if reason := _first_reason(RAW_CHECKS, draft, ctx):  # on what the model wrote: a long title repeated is no loop
         kept = before_loop(raw) if reason == "repetition" else ""
         if not has_content(kept, ctx.question) or is_degenerate(kept):

@@ -16,6 +16,7 @@ import yaml
 
 from rag.config import PROJECT_ROOT, Settings
 from rag.excerpts import Block, build_blocks, prompt_lines
+from rag.llm import Usage
 from rag.text import to_traditional
 
 PROMPTS = PROJECT_ROOT / "prompts"
@@ -86,6 +87,21 @@ def evidence_chars(
     left = settings.prompt_token_budget - spent - CHAT_WRAP_TOKENS
     floor = settings.min_compare_evidence_chars if compare else settings.min_evidence_chars
     return max(floor, int(left * settings.chars_per_token) - fixed)
+
+
+def generation_tokens(settings: Settings, usage: Usage, prompt_chars: int) -> int:
+    """Tokens the answer may generate so that all its calls (translation, judge, this prompt of
+    `prompt_chars` characters, counted before it is sent; the system prompt is cached) fit
+    RAG_ANSWER_TIME_BUDGET_S on the slow reference CPU, where a generated token costs several
+    prompt tokens' time. Never fewer than RAG_MIN_ANSWER_TOKENS (a sentence or two), never more
+    than RAG_MAX_NEW_TOKENS, which is all a budget of 0 (off) leaves."""
+    s = settings
+    if not s.answer_time_budget_s:
+        return s.max_new_tokens
+    prompt = usage.prompt_tokens + prompt_chars / s.chars_per_token
+    seconds_left = s.answer_time_budget_s - prompt / s.reference_prompt_rate
+    tokens = int(seconds_left * s.reference_generation_rate) - usage.completion_tokens
+    return max(s.min_answer_tokens, min(s.max_new_tokens, tokens))
 
 
 @dataclass(frozen=True)

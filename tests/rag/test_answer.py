@@ -14,6 +14,7 @@ import pytest
 
 from rag.answer import AnswerPipeline, Evidence, Final, Token
 from rag.answerability import ModelJudge
+from rag.llm import Usage
 from rag.prompting import prompt_file
 from rag.text import script_of
 
@@ -193,6 +194,12 @@ def test_openai_compatible_backend_against_llama_cpp_server(settings, pipeline, 
         assert "工程质量" in pred.answer and pred.citations and pred.extra["route"].startswith(("llm", "extractive"))
         assert pred.extra["usage"]["model_calls"] >= 1
         assert "llm_error" not in pred.extra
+        # the server says why a call ended: at its token limit, or where the model ended it
+        cut, whole = Usage(), Usage()
+        question = [{"role": "user", "content": "东莞市质量强市的目标是什么？"}]
+        assert "".join(over_http.backend.stream(question, 4, 0.0, cut)) and cut.finish_reason == "length"
+        "".join(over_http.backend.stream([{"role": "user", "content": "只回答“是”。"}], 32, 0.0, whole))
+        assert whole.finish_reason == "stop"
     finally:
         proc.terminate()
         proc.wait(timeout=30)

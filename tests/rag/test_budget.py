@@ -51,6 +51,19 @@ def test_a_larger_budget_gives_the_model_more_evidence(pipeline):
     assert small < large <= 400 * 1.1
 
 
+def test_an_answer_past_its_time_budget_is_stopped_at_a_whole_sentence(pipeline):
+    # a budget spent by the prompt alone leaves the floor: 12 tokens, where the model writes more
+    settings = replace(pipeline.settings, answer_time_budget_s=0.1, min_answer_tokens=12)
+    cut = AnswerPipeline(settings, pipeline.index, pipeline.retriever, pipeline.backend).predict(QUESTION)
+    assert cut.extra["stopped"] == "length" and "+cut" in cut.extra["route"], cut.extra
+    usage = cut.extra["usage"]  # the answer's 12, and one for each judge call it had
+    assert usage["completion_tokens"] == 12 + usage["model_calls"] - 1 and cut.citations
+    # what the page keeps ends at a sentence (the model's whole ones, or a quote in their place)
+    assert cut.answer.rstrip().endswith(("。", "]", "”")), cut.answer
+    whole = pipeline.predict(QUESTION)  # off by default: the answer ends where the model ends it
+    assert "stopped" not in whole.extra and whole.extra["usage"]["completion_tokens"] > 12
+
+
 def test_budget_settings_are_checked():
     with pytest.raises(ConfigError):
         Settings(prompt_token_budget=0)

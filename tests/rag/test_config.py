@@ -40,11 +40,18 @@ def test_blank_values_fall_back_to_defaults():
         ({"RAG_DECLINE_THRESHOLD": "2"}, "RAG_DECLINE_THRESHOLD must be <= 1"),
         ({"RAG_SEARCH_PART_CHARS": "20"}, "RAG_SEARCH_PART_CHARS must be 0 (off) or >= 50"),
         ({"RAG_MIN_COMPARE_EVIDENCE_CHARS": "0"}, "RAG_MIN_COMPARE_EVIDENCE_CHARS must be > 0"),
+        ({"RAG_ANSWER_TIME_BUDGET_S": "-1"}, "RAG_ANSWER_TIME_BUDGET_S must be >= 0"),
+        ({"RAG_ANSWER_TIME_BUDGET_S": "nan"}, "RAG_ANSWER_TIME_BUDGET_S must be >= 0"),
+        ({"RAG_ANSWER_TIME_BUDGET_S": "10", "RAG_MIN_ANSWER_TOKENS": "300"}, "RAG_MIN_ANSWER_TOKENS must be in 1"),
     ],
 )
 def test_bad_values_raise_one_clear_error(env, message):
     with pytest.raises(ConfigError, match=message.replace("(", r"\(").replace(")", r"\)")):
         Settings.from_env(env)
+
+
+def test_a_small_max_new_tokens_needs_no_budget_setting():
+    assert Settings.from_env({"RAG_MAX_NEW_TOKENS": "32"}).max_new_tokens == 32
 
 
 def test_round_trip_through_dict():

@@ -210,3 +210,19 @@ def test_a_figure_about_a_named_place_must_stand_in_that_places_plan():
     # named the province, it does; and a sentence stating no fact is kept whatever it cites
     assert ground_answer(answer, [provincial], named_docs=("gd",))[1] == 0
     assert ground_answer("东莞要加强地理标志保护[1]。", [provincial], named_docs=("dg-2024",))[1] == 0
+
+
+def test_an_answer_cut_mid_sentence_keeps_its_whole_sentences_and_their_citations():
+    from rag.factcheck import whole_sentences
+
+    assert whole_sentences("力争达450家以上[1]。到2025年，全市") == "力争达450家以上[1]。"
+    assert whole_sentences("第一句。 [1][2] 第二") == "第一句。 [1][2]"
+    assert whole_sentences("The target is 98.5%.[1] The plan also") == "The target is 98.5%.[1]"
+    # a decimal point ends no sentence; nothing whole written: nothing kept
+    assert whole_sentences("合格率达到98.5%以上[1]，还有") == ""
+    assert whole_sentences("第一句[1]。第二句[2]。") == "第一句[1]。第二句[2]。"
+    # a final "." may be a figure cut in two; a list's next mark left hanging goes; a citation
+    # after the stop belongs to the next sentence when the model puts its citations first
+    assert whole_sentences("合格率达到98.5%[1]。制造业达到95.") == "合格率达到98.5%[1]。"
+    assert whole_sentences("1. 第一项[1]。\n2. 第二") == "1. 第一项[1]。"
+    assert whole_sentences("[2] The final is 98.5%. [1] The draft") == "[2] The final is 98.5%."

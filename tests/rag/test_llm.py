@@ -23,7 +23,7 @@ def test_counts_match_llama_cpp_perf_counters_and_the_prefix_cache(pipeline):
     llama_cpp.llama_perf_context_reset(ctx)
     "".join(backend.stream(_messages("东莞市质量强市的目标是什么？"), 6, 0.0, first))
     perf = llama_cpp.llama_perf_context(ctx)
-    assert first.model_calls == 1 and first.completion_tokens == 6
+    assert first.model_calls == 1 and first.completion_tokens == 6 and first.finish_reason == "length"
     assert first.prompt_tokens == perf.n_p_eval  # what llama.cpp says it processed as prompt
     assert perf.n_eval == first.completion_tokens - 1  # the last sampled token is never evaluated
     llama_cpp.llama_perf_context_reset(ctx)
@@ -36,6 +36,17 @@ def test_counts_match_llama_cpp_perf_counters_and_the_prefix_cache(pipeline):
     assert second.prompt_tokens < first.prompt_tokens + first.cached_tokens - system_tokens
     total = first.prompt_tokens + first.cached_tokens
     assert abs(total - (second.prompt_tokens + second.cached_tokens)) <= 3  # the two questions differ by a word
+
+
+def test_a_call_the_model_ends_is_not_taken_for_one_stopped_at_its_limit(pipeline):
+    # the end token is counted as generated: n tokens and the end in a limit of n + 1 is no cut
+    usage = Usage()
+    text = "".join(pipeline.backend.stream(_messages("只回答“是”。"), 64, 0.0, usage))
+    assert text and usage.finish_reason == "stop" and usage.completion_tokens < 64
+    exact = Usage()
+    "".join(pipeline.backend.stream(_messages("只回答“是”。"), usage.completion_tokens, 0.0, exact))
+    assert exact.finish_reason == "stop" and exact.completion_tokens == usage.completion_tokens
+    assert "finish_reason" not in usage.to_dict()  # a cost record: the contract's four fields
 
 
 def test_judge_call_is_counted(pipeline):

@@ -37,6 +37,15 @@ def test_a_looping_answer_is_checked_on_what_came_before_the_loop():
     assert check_answer(looping_sentence, _ctx())[2] == "extractive-repetition"
 
 
+def test_an_answer_cut_at_its_token_limit_is_checked_on_its_whole_sentences():
+    cut = "正式方案要求食品抽检合格率达到98.5%以上[2]。意见稿要求食品抽检合格率达到"
+    answer, cited, route = check_answer(cut, _ctx(), cut=True)
+    assert route == "llm-trimmed" and "98.5%" in answer and "意见稿" not in answer
+    assert [b.scored for b in cited] == [B2.scored]
+    # not one sentence finished: the quote
+    assert check_answer("意见稿要求食品抽检合格率达到", _ctx(), cut=True)[2] == "extractive-empty"
+
+
 def test_a_refusals_quote_is_chosen_by_rare_words_from_the_documents_the_question_names():
     from rag.documents import DocumentInfo
     from tests.rag.hand_blocks import DRAFT, block

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import replace
 
 from rag.config import Settings
-from rag.prompting import answer_messages, evidence_chars, reply
+from rag.llm import Usage
+from rag.prompting import answer_messages, evidence_chars, generation_tokens, reply
 from tests.rag.hand_blocks import B1, B2
 
 
@@ -35,3 +36,23 @@ def test_a_comparison_has_the_higher_floor_as_it_quotes_two_documents():
     plain = evidence_chars(s, [B1, B2], "两份方案有何不同？", "simplified", spent=0)
     assert plain > 60  # the budget, when it is more than the floor
     assert evidence_chars(s, [B1, B2], "两份方案有何不同？", "simplified", spent=0, compare=True) == max(90, plain)
+
+
+def test_generation_tokens_fit_the_answers_time_budget_on_the_reference_cpu():
+    s = replace(
+        Settings.from_env(),
+        answer_time_budget_s=10.0,
+        reference_prompt_rate=40.0,
+        reference_generation_rate=11.0,
+        chars_per_token=1.65,
+        min_answer_tokens=48,
+        max_new_tokens=256,
+    )
+    # 165 characters = 100 prompt tokens = 2.5 s; the 7.5 s left write 82 tokens
+    assert generation_tokens(s, Usage(), 165) == 82
+    # a translation before it (60 prompt + 20 generated tokens) leaves fewer
+    assert generation_tokens(s, Usage(1, 60, 0, 20), 33) == int((10 - 80 / 40) * 11) - 20 == 68
+    # never below the floor nor above RAG_MAX_NEW_TOKENS; 0 is no budget
+    assert generation_tokens(s, Usage(2, 900, 0, 0), 165) == 48
+    assert generation_tokens(replace(s, answer_time_budget_s=100.0), Usage(), 165) == 256
+    assert generation_tokens(replace(s, answer_time_budget_s=0.0), Usage(2, 900, 0, 0), 165) == 256

@@ -1,0 +1,66 @@
+"""Where the answer's generation stops, with a scripted model through the real pipeline (no LLM):
+its token limit from the time budget, a cut answer kept to whole sentences, a natural end."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from rag.answer import AnswerPipeline
+from rag.llm import Usage
+
+QUESTION = "东莞2025年食品抽检合格率的目标是多少？"
+FIRST = ["东莞到2025年", "食品抽检合格率", "达到98.5%以上", "[1]。"]
+ANSWER = [*FIRST, "制造业产品", "质量合格率", "达到95%以上", "[1]。"]
+
+
+class ScriptedModel:
+    """Writes ANSWER piece by piece, one token each, and ends it with an end token (counted as
+    generated, as llama.cpp does); reports "length" when max_tokens stops it first."""
+
+    name = "scripted"
+
+    def __init__(self) -> None:
+        self.max_tokens: list[int] = []
+
+    def stream(self, messages, max_tokens, temperature, usage=None):
+        self.max_tokens.append(max_tokens)
+        written = ANSWER[:max_tokens]
+        ended = len(ANSWER) < max_tokens  # room left for the end token
+        try:
+            yield from written
+        finally:
+            call = Usage(1, 100, 0, len(written) + ended, "stop" if ended else "length")
+            if usage is not None:
+                usage.add(call)
+
+    def yes_probability(self, messages, yes, no, usage=None):
+        return 1.0
+
+
+def _answer(pipeline, **settings):
+    model = ScriptedModel()
+    scripted = AnswerPipeline(replace(pipeline.settings, **settings), pipeline.index, pipeline.retriever, model)
+    return scripted.predict(QUESTION), model
+
+
+def test_without_a_budget_the_model_writes_to_its_end(pipeline):
+    pred, model = _answer(pipeline)
+    assert model.max_tokens == [pipeline.settings.max_new_tokens]
+    assert "stopped" not in pred.extra and "+cut" not in pred.extra["route"]
+    assert "98.5%" in pred.answer and "95%" in pred.answer
+
+
+def test_an_answer_stopped_at_its_budget_keeps_its_whole_sentences(pipeline):
+    # the floor binds (a budget the prompt alone spends): five tokens, one whole sentence and a piece
+    pred, model = _answer(pipeline, answer_time_budget_s=0.1, min_answer_tokens=5)
+    assert model.max_tokens == [5]
+    assert pred.extra["stopped"] == "length" and pred.extra["route"].startswith("llm-trimmed+cut")
+    assert "98.5%" in pred.answer and "制造业" not in pred.answer
+    assert pred.extra["raw_answer"].endswith("制造业产品")  # what it wrote, kept for the record
+
+
+def test_an_answer_that_ends_exactly_at_its_limit_is_not_cut(pipeline):
+    # all eight pieces and the end token: nine generated tokens in a limit of nine
+    pred, model = _answer(pipeline, answer_time_budget_s=0.1, min_answer_tokens=len(ANSWER) + 1)
+    assert model.max_tokens == [len(ANSWER) + 1] and pred.extra["usage"]["completion_tokens"] == len(ANSWER) + 1
+    assert "stopped" not in pred.extra and "95%" in pred.answer
