@@ -45,7 +45,8 @@ REPEAT_MAX = 3
 # a sentence of a looping answer: English ones end at a full stop too ("98.5%. The …", not "98.5");
 # `text.split_sentences` does not, since the checks must not cut "U.S." or "e.g." — here a wrong cut
 # only keeps a little less of an answer that is looping anyway
-LOOP_SENTENCE = re.compile(r"[^。！？；!?;\n]+?(?:[。！？；!?;\n]|\.(?=\s|\[|$)|$)")
+LOOP_SENTENCE_ENDS = "。！？；!?;\n"
+LOOP_SENTENCE = re.compile(rf"[^{LOOP_SENTENCE_ENDS}]+?(?:[{LOOP_SENTENCE_ENDS}]|\.(?=\s|\[|$)|$)")
 CITATIONS_AHEAD = re.compile(r"(?:\s*\[[\d,，、\s]+\])+")
 HANGING_LIST_MARK = re.compile(r"(?:^|\n)[ \t]*(?:\d{1,2}[.、)）]|[-*•])[ \t]*$")
 TOPIC_TERMS = 3  # an answer must mention one of the question's this-many rarest clause words
@@ -200,12 +201,14 @@ def before_loop(answer: str) -> str:
             break
         seen.update(runs)
         end = m.end()
-    # "98.5%.[1] The …": the citation after the stop is the kept sentence's, unless the model puts
-    # its citations first ("[1] The … 98.5%.[2] The …")
+    return answer[: _with_its_citations(answer, end)]
+
+
+def _with_its_citations(answer: str, end: int) -> int:
+    """Where a kept sentence ending at `end` ends with its citations: "98.5%.[1] The …" keeps the
+    [1], unless the model puts its citations first ("[1] The … 98.5%.[2] The …")."""
     ahead = CITATIONS_AHEAD.match(answer, end)
-    if ahead and end and not answer.lstrip().startswith("["):
-        end = ahead.end()
-    return answer[:end]
+    return ahead.end() if ahead and end and not answer.lstrip().startswith("[") else end
 
 
 def whole_sentences(answer: str) -> str:
@@ -215,12 +218,9 @@ def whole_sentences(answer: str) -> str:
     left hanging after the last whole sentence goes too."""
     end = 0
     for m in LOOP_SENTENCE.finditer(answer):
-        if m.end() < len(answer) or answer[m.end() - 1] in "。！？；!?;\n":
+        if m.end() < len(answer) or answer[m.end() - 1] in LOOP_SENTENCE_ENDS:
             end = m.end()
-    ahead = CITATIONS_AHEAD.match(answer, end)
-    if ahead and end and not answer.lstrip().startswith("["):  # not the next sentence's citation
-        end = ahead.end()
-    return HANGING_LIST_MARK.sub("", answer[:end])
+    return HANGING_LIST_MARK.sub("", answer[: _with_its_citations(answer, end)])
 
 
 def is_refusal(answer: str) -> bool:
