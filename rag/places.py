@@ -79,6 +79,18 @@ def place_mentions(
     return named, [] if named else others
 
 
+def version_years(text: str, documents: list[DocumentInfo]) -> set[str]:
+    """The years in `text` that date one of `documents` (its date or title): "2023年的征求意见稿"."""
+    return {y for y in YEAR.findall(text) if any(y in d.date or y in d.title for d in documents)}
+
+
+def titled_by_year(text: str, documents: dict[str, DocumentInfo]) -> set[str]:
+    """doc_ids whose official title holds a year `text` names ("…2016-2017年行动计划"): the year
+    names that document, wherever its place is (a date may only be near the year asked about)."""
+    years = set(YEAR.findall(normalize(text)))
+    return {d.doc_id for d in documents.values() if any(y in d.title for y in years)}
+
+
 def version_preference(text: str, documents: dict[str, DocumentInfo], lexicon: Lexicon | None = None) -> set[str]:
     """doc_ids the wording points to: drafts, final texts, or a year in a document's date/title.
     Asked for both a draft and a final text, the final texts are those of the drafts' regions."""
@@ -86,18 +98,13 @@ def version_preference(text: str, documents: dict[str, DocumentInfo], lexicon: L
     low = normalize(text).lower()
     wants_draft = any(w in low for w in lexicon.draft_words)
     wants_final = any(w in low for w in lexicon.final_words)
-    years = set(YEAR.findall(low))
     draft_regions = {d.region for d in documents.values() if d.is_draft}
     preferred = set()
     for info in documents.values():
         final = not info.is_draft and info.kind != "interpretation"
         if wants_draft and wants_final and final and info.region not in draft_regions:
             final = False
-        if (
-            (wants_draft and info.is_draft)
-            or (wants_final and final)
-            or (years and any(y in info.date or y in info.title for y in years))
-        ):
+        if (wants_draft and info.is_draft) or (wants_final and final) or version_years(low, [info]):
             preferred.add(info.doc_id)
     return preferred
 

@@ -31,7 +31,7 @@ from rag.documents import DocumentInfo
 from rag.focus import QuestionReader, SubQuestion
 from rag.glossary import chinese_term_groups
 from rag.lexicon import Lexicon, load_lexicon
-from rag.places import place_mentions, read_places, region_names, version_preference
+from rag.places import place_mentions, read_places, region_names, titled_by_year, version_preference
 from rag.text import normalize, script_of
 from rag.typo import CJK_RUN, TypoRepairer, fuzzy_syllable
 
@@ -296,7 +296,7 @@ class QueryAnalyzer:
         self, analysis: QueryAnalysis, where: str, previous: str | None, is_followup: bool, t0: float
     ) -> QueryAnalysis:
         """The comparison's sides and the search text, once places and parts are known."""
-        sides = self._sides(analysis)
+        sides = self._sides(analysis, where)
         compare_words = bool(self.lexicon.compare.search(where.lower()))
         compare = len(sides) >= 2 and compare_words
         parts = analysis.parts
@@ -318,10 +318,13 @@ class QueryAnalyzer:
             seconds=time.perf_counter() - t0,
         )
 
-    def _sides(self, analysis: QueryAnalysis) -> tuple[str, ...]:
-        """The documents a comparison sets side by side: the preferred ones, without a place's draft
-        when that place also has a final text and no draft was asked for."""
+    def _sides(self, analysis: QueryAnalysis, where: str) -> tuple[str, ...]:
+        """The documents a comparison sets side by side: the preferred ones, and a document named
+        by a year of its title beside another place ("省行动计划到2017年的目标和东莞的目标"), without
+        a place's draft when that place also has a final text and no draft was asked for."""
         preferred = set(analysis.preferred_docs)
+        named_regions = {self.documents[d].region for group in analysis.place_groups for d in group}
+        preferred |= {d for d in titled_by_year(where, self.documents) if self.documents[d].region not in named_regions}
         if not analysis.wants_draft:
             regions_with_final = {self.documents[d].region for d in preferred if not self.documents[d].is_draft}
             preferred = {

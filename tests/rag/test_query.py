@@ -173,6 +173,14 @@ def test_a_comparison_of_places_sets_the_final_text_against_the_other_place(anal
     assert "dongguan-2023-draft" in a.compare_docs
 
 
+def test_a_year_of_a_documents_title_names_a_side_beside_another_place(analyzer):
+    # "2017年的省计划" names no place the lexicon knows, but 2017 is in the provincial plan's title
+    a = analyzer.analyze("韶关和2017年的省计划对品牌的提法有什么不同？")
+    assert set(a.compare_docs) == {"guangdong-2016-2017-action-plan", "shaoguan-interpretation"}
+    # a year that only dates a document (东莞 2024-01-26) names no side
+    assert not analyzer.analyze("源城区2024年的工作和2025年的目标有什么不同？").compare_docs
+
+
 def test_a_comparison_is_one_question_not_two_parts(analyzer):
     a = analyzer.analyze("对企业负责人有什么质量责任要求，省里和源城区的说法一样吗？")
     assert len(a.compare_docs) == 2 and not a.multi_part

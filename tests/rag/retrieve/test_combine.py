@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from rag.documents import DocumentInfo
 from rag.retrieve.combine import interleave_documents, merge_rankings, without_names
 from rag.retrieve.types import ScoredClause
 
@@ -27,6 +28,15 @@ def test_a_comparison_searches_the_topic_without_the_sides_names(tiny_index):
     docs = [tiny_index.documents["gd-plan"], tiny_index.documents["dg-draft"]]
     assert without_names("广东省和东莞征求意见的品牌建设", docs) == "和 的品牌建设"
     assert without_names("东莞", docs) == "东莞"  # nothing left: the text itself
+
+
+def test_the_years_that_date_a_compared_document_are_not_the_topic():
+    draft = DocumentInfo("x-draft", "d.txt", "某市实施意见（征求意见稿）", "某市", status="draft", date="2023-09-14")
+    plan = DocumentInfo("x-plan", "p.txt", "某省2016-2017年行动计划", "某省", date="2016-10-12")
+    topic = without_names("2023年的征求意见稿和2016-17年的计划对首席质量官的提法", [draft, plan])
+    assert topic == "的 和 的计划对首席质量官的提法"
+    # a target year dates neither document: it is part of what is asked
+    assert without_names("某市到2025年的目标和某省的目标", [draft, plan]) == "到2025年的目标和 的目标"
 
 
 def test_each_compared_documents_best_clauses_go_first_side_by_side(tiny_index):
