@@ -13,9 +13,11 @@ from dataclasses import dataclass
 
 from rag.documents import DocumentInfo
 from rag.lexicon import Lexicon, load_lexicon
-from rag.text import normalize
+from rag.text import normalize, tokens
 
 YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
+# a year or a range of years as people write them: 2023年, 2016-17年, 2016年至2017年
+YEAR_SPAN = re.compile(r"(?<!\d)(20\d\d)年?(?:\s*[-–—~至到]\s*((?:20)?\d\d)年?)?(?!\d)")
 
 
 VERSION_SUFFIX = "版稿"  # "草稿版", "正式版", "意见稿": the version word's own suffix goes with it
@@ -28,6 +30,22 @@ def without_version_words(text: str, lexicon: Lexicon | None = None) -> str:
     words = sorted((*lx.draft_words, *lx.final_words), key=len, reverse=True)
     pattern = "|".join(re.escape(w) for w in words)
     return re.sub(rf"(?:{pattern})[{VERSION_SUFFIX}]?", " ", text, flags=re.IGNORECASE)
+
+
+def without_versions(text: str, documents: list[DocumentInfo], lexicon: Lexicon | None = None) -> str:
+    """`text` without the words naming a version (征求意见稿, 正式方案) nor the years that date one of
+    `documents` ("2023年的征求意见稿", "2016-17年的计划"): they say which document, not what about.
+    A range is dropped only when each of its years dates one ("2023-2025年的目标" keeps its target
+    year). "" when nothing else is left."""
+
+    def dates_one(match: re.Match) -> bool:
+        first, second = match.group(1), match.group(2)
+        years = [first] + ([first[:2] + second[-2:]] if second else [])
+        return all(version_years(y, documents) for y in years)
+
+    out = without_version_words(text, lexicon or load_lexicon())
+    out = YEAR_SPAN.sub(lambda m: " " if dates_one(m) else m.group(0), out)
+    return " ".join(out.split())
 
 
 def region_names(info: DocumentInfo, lexicon: Lexicon | None = None) -> set[str]:
@@ -81,14 +99,23 @@ def place_mentions(
 
 def version_years(text: str, documents: list[DocumentInfo]) -> set[str]:
     """The years in `text` that date one of `documents` (its date or title): "2023年的征求意见稿"."""
-    return {y for y in YEAR.findall(text) if any(y in d.date or y in d.title for d in documents)}
+    return {y for y in YEAR.findall(normalize(text)) if any(y in d.date or y in d.title for d in documents)}
 
 
-def titled_by_year(text: str, documents: dict[str, DocumentInfo]) -> set[str]:
-    """doc_ids whose official title holds a year `text` names ("…2016-2017年行动计划"): the year
-    names that document, wherever its place is (a date may only be near the year asked about)."""
-    years = set(YEAR.findall(normalize(text)))
-    return {d.doc_id for d in documents.values() if any(y in d.title for y in years)}
+def named_by_title(text: str, documents: dict[str, DocumentInfo]) -> set[str]:
+    """doc_ids `text` names by their official title: a year of the title and a word no other title
+    has ("省行动计划到2017年…" names 广东省…2016-2017年行动计划), wherever its place is. A year alone
+    does not ("东莞从2016年到现在有什么变化" compares nothing with the provincial plan)."""
+    low = normalize(text)
+    years = set(YEAR.findall(low))
+    words = {d.doc_id: set(tokens(normalize(d.title))) for d in documents.values()}
+    named = set()
+    for d in documents.values():
+        others = set().union(*(w for doc_id, w in words.items() if doc_id != d.doc_id))
+        own = {w for w in words[d.doc_id] - others if len(w) >= 2 and not w.isdigit()}
+        if any(y in d.title for y in years) and any(w in low for w in own):
+            named.add(d.doc_id)
+    return named
 
 
 def version_preference(text: str, documents: dict[str, DocumentInfo], lexicon: Lexicon | None = None) -> set[str]:

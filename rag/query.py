@@ -31,7 +31,7 @@ from rag.documents import DocumentInfo
 from rag.focus import QuestionReader, SubQuestion
 from rag.glossary import chinese_term_groups
 from rag.lexicon import Lexicon, load_lexicon
-from rag.places import place_mentions, read_places, region_names, titled_by_year, version_preference
+from rag.places import named_by_title, place_mentions, read_places, region_names, version_preference
 from rag.text import normalize, script_of
 from rag.typo import CJK_RUN, TypoRepairer, fuzzy_syllable
 
@@ -324,7 +324,7 @@ class QueryAnalyzer:
         a place's draft when that place also has a final text and no draft was asked for."""
         preferred = set(analysis.preferred_docs)
         named_regions = {self.documents[d].region for group in analysis.place_groups for d in group}
-        preferred |= {d for d in titled_by_year(where, self.documents) if self.documents[d].region not in named_regions}
+        preferred |= {d for d in named_by_title(where, self.documents) if self.documents[d].region not in named_regions}
         if not analysis.wants_draft:
             regions_with_final = {self.documents[d].region for d in preferred if not self.documents[d].is_draft}
             preferred = {

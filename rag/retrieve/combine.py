@@ -3,14 +3,10 @@ are ranked separately and merged here, so no part or side is crowded out by anot
 
 from __future__ import annotations
 
-import re
-
 from rag.documents import DocumentInfo
 from rag.lexicon import Lexicon, load_lexicon
-from rag.places import region_names, version_years, without_version_words
+from rag.places import region_names, without_versions
 from rag.retrieve.types import ScoredClause
-
-YEAR_RANGE = "[-–—~至到]"  # "2016-17年", "2016至2017年": the range goes with the year that dates a document
 
 
 def merge_rankings(lists: list[list[ScoredClause]], k: int) -> list[ScoredClause]:
@@ -34,16 +30,6 @@ def without_names(text: str, documents: list[DocumentInfo], lexicon: Lexicon | N
         for name in sorted(region_names(d, lexicon), key=len, reverse=True):
             out = out.replace(name, " ")
     return without_versions(out, documents, lexicon) or text
-
-
-def without_versions(text: str, documents: list[DocumentInfo], lexicon: Lexicon | None = None) -> str:
-    """`text` without the words naming a version (征求意见稿, 正式方案) nor the years that date one of
-    `documents` ("2023年的征求意见稿", "2016-17年的计划"): they say which document, not what about;
-    "" when nothing else is left."""
-    out = without_version_words(text, lexicon or load_lexicon())
-    for year in version_years(out, documents):
-        out = re.sub(rf"(?<!\d){year}(?:{YEAR_RANGE}\d{{2,4}})?年?(?!\d)", " ", out)
-    return " ".join(out.split())
 
 
 def interleave_documents(ranked: list[ScoredClause], docs: set[str], slots: int) -> list[ScoredClause]:

@@ -173,11 +173,13 @@ def test_a_comparison_of_places_sets_the_final_text_against_the_other_place(anal
     assert "dongguan-2023-draft" in a.compare_docs
 
 
-def test_a_year_of_a_documents_title_names_a_side_beside_another_place(analyzer):
-    # "2017年的省计划" names no place the lexicon knows, but 2017 is in the provincial plan's title
-    a = analyzer.analyze("韶关和2017年的省计划对品牌的提法有什么不同？")
+def test_a_documents_title_words_and_year_name_a_side_beside_another_place(analyzer):
+    # "省行动计划" names no place the lexicon knows; 2017 and 行动计划 are in the provincial plan's title
+    a = analyzer.analyze("韶关和2017年那个省行动计划对品牌的提法有什么不同？")
     assert set(a.compare_docs) == {"guangdong-2016-2017-action-plan", "shaoguan-interpretation"}
-    # a year that only dates a document (东莞 2024-01-26) names no side
+    # a year alone names no side: one of a title ("从2016年到现在") or one that dates a document (2024)
+    since = analyzer.analyze("东莞从2016年到现在质量工作有什么变化？")
+    assert "guangdong-2016-2017-action-plan" not in since.compare_docs
     assert not analyzer.analyze("源城区2024年的工作和2025年的目标有什么不同？").compare_docs
 
 

@@ -35,8 +35,10 @@ def test_the_years_that_date_a_compared_document_are_not_the_topic():
     plan = DocumentInfo("x-plan", "p.txt", "某省2016-2017年行动计划", "某省", date="2016-10-12")
     topic = without_names("2023年的征求意见稿和2016-17年的计划对首席质量官的提法", [draft, plan])
     assert topic == "的 和 的计划对首席质量官的提法"
-    # a target year dates neither document: it is part of what is asked
+    assert without_names("2016年至2017年的计划和2016-2017年的目标", [draft, plan]) == "的计划和 的目标"
+    # a target year dates neither document: it is part of what is asked, and so is a range ending there
     assert without_names("某市到2025年的目标和某省的目标", [draft, plan]) == "到2025年的目标和 的目标"
+    assert without_names("某市2023-2025年的目标", [draft, plan]) == "2023-2025年的目标"
 
 
 def test_each_compared_documents_best_clauses_go_first_side_by_side(tiny_index):
