@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from rag.documents import DocumentInfo
 from rag.lexicon import Lexicon, load_lexicon
@@ -108,14 +109,21 @@ def named_by_title(text: str, documents: dict[str, DocumentInfo]) -> set[str]:
     does not ("东莞从2016年到现在有什么变化" compares nothing with the provincial plan)."""
     low = normalize(text)
     years = set(YEAR.findall(low))
-    words = {d.doc_id: set(tokens(normalize(d.title))) for d in documents.values()}
-    named = set()
-    for d in documents.values():
-        others = set().union(*(w for doc_id, w in words.items() if doc_id != d.doc_id))
-        own = {w for w in words[d.doc_id] - others if len(w) >= 2 and not w.isdigit()}
-        if any(y in d.title for y in years) and any(w in low for w in own):
-            named.add(d.doc_id)
-    return named
+    own = _own_title_words(tuple((d.doc_id, d.title) for d in documents.values()))
+    titled = [d for d in documents.values() if any(y in d.title for y in years)]
+    return {d.doc_id for d in titled if any(w in low for w in own[d.doc_id])}
+
+
+@lru_cache(maxsize=4)
+def _own_title_words(titles: tuple[tuple[str, str], ...]) -> dict[str, frozenset[str]]:
+    """doc_id → the words of its title (two characters or more, not a number) no other title has;
+    the titles are tokenized once, not on every question."""
+    words = {doc_id: set(tokens(normalize(title))) for doc_id, title in titles}
+    own = {}
+    for doc_id, mine in words.items():
+        others = set().union(*(w for other, w in words.items() if other != doc_id))
+        own[doc_id] = frozenset(w for w in mine - others if len(w) >= 2 and not w.isdigit())
+    return own
 
 
 def version_preference(text: str, documents: dict[str, DocumentInfo], lexicon: Lexicon | None = None) -> set[str]:

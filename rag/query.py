@@ -320,7 +320,7 @@ class QueryAnalyzer:
 
     def _sides(self, analysis: QueryAnalysis, where: str) -> tuple[str, ...]:
         """The documents a comparison sets side by side: the preferred ones, and a document named
-        by a year of its title beside another place ("省行动计划到2017年的目标和东莞的目标"), without
+        by its title's year and own word beside another place ("省行动计划到2017年的目标和东莞的目标"), without
         a place's draft when that place also has a final text and no draft was asked for."""
         preferred = set(analysis.preferred_docs)
         named_regions = {self.documents[d].region for group in analysis.place_groups for d in group}
