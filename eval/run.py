@@ -121,8 +121,11 @@ def run(
     if done:
         print(f"resuming: {len(questions) - len(todo)} of {len(questions)} already done", file=sys.stderr)
     pipeline = AnswerPipeline.from_settings() if todo else None
+    cached_starts = 0
     if pipeline is not None and not retrieval_only:
         pipeline.warm_up()  # load the LLM before timing the first question
+        prefixes = getattr(pipeline.backend, "prefix_cache", None)
+        cached_starts = len(prefixes) if prefixes else 0  # the times depend on it (rag/prefix_cache.py)
     info_path.write_text(
         json.dumps(
             {
@@ -130,6 +133,7 @@ def run(
                 "dataset": str(dataset),
                 "commit": _git_commit(),
                 "started": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "cached_prompt_starts": cached_starts,
             },
             indent=1,
         )

@@ -55,7 +55,8 @@ class Settings:
     openai_model: str = "qwen2.5-coder-1.5b-instruct"  # RAG_OPENAI_MODEL
     openai_api_key: str = field(default="", repr=False)  # RAG_OPENAI_API_KEY: sent as a Bearer token, never logged
     openai_timeout: float = 120.0  # RAG_OPENAI_TIMEOUT: seconds
-    prompt_token_budget: int = 146  # RAG_PROMPT_TOKEN_BUDGET: prompt tokens processed per answer, all calls together
+    clause_prefix_cache: bool = True  # RAG_CLAUSE_PREFIX_CACHE: use the states of python -m rag.prefix_cache
+    prompt_token_budget: int = 146  # RAG_PROMPT_TOKEN_BUDGET: prompt tokens per answer, all calls, uncached
     chars_per_token: float = 1.65  # RAG_CHARS_PER_TOKEN: characters per token over the clauses (make bench: 1.65)
     min_evidence_chars: int = 100  # RAG_MIN_EVIDENCE_CHARS: excerpt characters an answer gets even past its budget
     min_compare_evidence_chars: int = 130  # RAG_MIN_COMPARE_EVIDENCE_CHARS: the same for a comparison (two documents)

@@ -66,11 +66,15 @@ class Block:
         The clause's own numbering ("(三十三)", "22、") is left out, the heading and units simplified:
         the model cites by [n], and each of those tokens delays the first one (~25 ms each on 2 cores)."""
         c = self.scored.clause
-        line = f"[{self.number}]{to_simplified(c.heading)}：{self.excerpt}"
+        line = self.opening()
         if with_units and c.responsible:
             lead = f"牵头：{c.lead}；" if c.lead else ""
             line += to_simplified(f"（{lead}责任单位：{'、'.join(c.responsible[:UNITS_IN_PROMPT])}）")
         return line
+
+    def opening(self) -> str:
+        """The line "[n]heading：excerpt", without the units a department question adds after it."""
+        return f"[{self.number}]{to_simplified(self.scored.clause.heading)}：{self.excerpt}"
 
     def document_header(self, with_document: bool) -> str:
         """《title》(draft marker)(document facts when the question asks about the document)."""
@@ -181,6 +185,15 @@ class _ClauseText:
             out += ("" if prev is None or x == prev + 1 else "…") + self.phrases[x][1][:budget]
             prev = x
         return out
+
+
+def clause_starts(text: str) -> list[str]:
+    """A clause as the excerpts that begin at each of its sentences and run to its end, normalised
+    and joined as every excerpt is: the clause prefix cache's starts. An excerpt of whole sentences
+    begins as one of them; a fact question's, which can begin inside a sentence, shares the title
+    line and label with them, and more only when its first phrase opens a sentence."""
+    clause = _ClauseText(normalize(text), by_phrase=False)
+    return ["".join(p for _, p in clause.phrases[unit[0] :]) for unit in clause.units]
 
 
 class _Selection:

@@ -16,6 +16,7 @@ from the prefix cache, generated tokens), so an answer's model time can be budge
 from __future__ import annotations
 
 import json
+import logging
 import math
 import threading
 from collections.abc import Generator, Sequence
@@ -26,6 +27,7 @@ from rag.config import Settings, get_settings
 from rag.errors import FIX_HINT, ModelError
 
 Message = dict[str, str]
+log = logging.getLogger(__name__)
 
 
 class LLMError(RuntimeError):
@@ -73,6 +75,11 @@ class ChatBackend(Protocol):
         """P(the reply starts with `yes`) against `no`, from one step of the model (a yes/no judge)."""
         ...
 
+    def cached_prefix_chars(self, messages: list[Message]) -> int:
+        """About how many leading characters of the user message a cached state will spare
+        processing (a clause prefix cache); only the time budget (RAG_ANSWER_TIME_BUDGET_S) reads it."""
+        ...
+
 
 def _answered_yes(text: str, yes: str, no: str) -> float:
     """1.0 / 0.0 / 0.5 for a reply that starts with yes / no / neither (backends without logits)."""
@@ -93,10 +100,12 @@ def _counting_llama(model_path: str, n_ctx: int, n_threads: int):
     class CountingLlama(Llama):
         def __init__(self, **kwargs) -> None:
             super().__init__(**kwargs)
+            self.prefix_cache = None  # a rag.prefix_cache.ClausePrefixCache, set by the backend
             self.call = Usage()
             self._prompt_pending = False
 
         def generate(self, tokens: Sequence[int], *args, **kwargs):
+            self._restore_prefix(tokens)
             self.call.model_calls += 1
             self.call.cached_tokens += len(tokens)  # corrected by the first eval: what it processes is not cached
             self._prompt_pending = True
@@ -111,6 +120,33 @@ def _counting_llama(model_path: str, n_ctx: int, n_threads: int):
                 self.call.cached_tokens -= len(tokens)
             super().eval(tokens)
 
+        def _restore_prefix(self, tokens: Sequence[int]) -> None:
+            """Load the clause prefix cache's state for this prompt's start when it holds more of
+            the prompt than the KV cache does now (generate's own prefix rule then keeps it)."""
+            from rag.prefix_cache import MIN_RESTORE_GAIN_TOKENS, restore_state
+
+            match = self.prefix_cache.longest_match(tokens) if self.prefix_cache else None
+            if match is None:
+                return
+            entry, shared = match
+            held = self.longest_token_prefix(self._input_ids.tolist(), tokens)  # what the KV cache has now
+            if shared < held + MIN_RESTORE_GAIN_TOKENS:
+                return
+            try:
+                state = self.prefix_cache.state(entry)
+            except OSError as exc:  # a state file gone (a rebuild running?): the KV cache is untouched
+                log.warning(
+                    "clause prefix state %s unreadable (%s); rebuild: python -m rag.prefix_cache", entry.file, exc
+                )
+                self.prefix_cache.forget(entry)
+                return
+            try:
+                restore_state(self, entry.tokens, state)
+            except ModelError as exc:  # states of another build: none of them will fit
+                log.warning("%s; the clause prefix cache is off in this process", exc)
+                self.prefix_cache = None
+                self.reset()
+
         def take_usage(self) -> Usage:
             call, self.call = self.call, Usage()
             return call
@@ -124,6 +160,8 @@ class LlamaCppBackend:
     def __init__(self, settings: Settings | None = None) -> None:
         self.settings = settings or get_settings()
         self._llm = None
+        self._prefix_cache = None
+        self._prefix_cache_read = False
         self._lock = threading.Lock()
 
     def _load(self):
@@ -139,7 +177,34 @@ class LlamaCppBackend:
                 self._llm = _counting_llama(str(path), self.settings.n_ctx, self.settings.n_threads)
             except ValueError as exc:  # llama.cpp's way of saying the file is not a model it can read
                 raise ModelError(f"generator model {path} cannot be loaded ({exc}); {FIX_HINT}") from None
+            self._llm.prefix_cache = self.prefix_cache
         return self._llm
+
+    @property
+    def prefix_cache(self):
+        """The clause prefix cache for this model (rag.prefix_cache), read once: None when off or
+        when there is no model; entries built after this process read it are not seen."""
+        if not self._prefix_cache_read:
+            from rag.prefix_cache import ClausePrefixCache
+
+            self._prefix_cache_read = True
+            try:
+                if self.settings.generator_path.is_file():
+                    self._prefix_cache = ClausePrefixCache.open(self.settings)
+            except ImportError:  # no llama-cpp-python: _load says so when the model is needed
+                self._prefix_cache = None
+        return self._prefix_cache
+
+    @prefix_cache.setter
+    def prefix_cache(self, cache) -> None:
+        """Use `cache` (None: none) from the next call on, instead of the one the settings name."""
+        self._prefix_cache, self._prefix_cache_read = cache, True
+        if self._llm is not None:
+            self._llm.prefix_cache = cache
+
+    def cached_prefix_chars(self, messages: list[Message]) -> int:
+        """How many leading characters of the user message the prefix cache holds processed."""
+        return self.prefix_cache.covered_chars(messages) if self.prefix_cache is not None else 0
 
     def stream(
         self, messages: list[Message], max_tokens: int, temperature: float, usage: Usage | None = None
@@ -195,6 +260,10 @@ class OpenAICompatibleBackend:
         self.settings = settings or get_settings()
         if not self.settings.openai_base_url:
             raise LLMError("RAG_LLM_BACKEND=openai needs RAG_OPENAI_BASE_URL (e.g. http://127.0.0.1:8000/v1)")
+
+    def cached_prefix_chars(self, messages: list[Message]) -> int:
+        """The server keeps its own prefix cache; nothing here is known to be cached."""
+        return 0
 
     def stream(
         self, messages: list[Message], max_tokens: int, temperature: float, usage: Usage | None = None

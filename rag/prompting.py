@@ -121,6 +121,18 @@ class PromptPlan:
         return self.kind_text or self.asked_text
 
 
+CLAUSES_SLOT = "\x00clauses\x00"  # where the blocks go in prompts/user.txt, to cut the text before it
+
+
+def clause_prefix_messages(scored, excerpt: str) -> list[dict[str, str]]:
+    """The start of every answer prompt whose block 1 is `scored` with an excerpt that begins with
+    `excerpt`, up to its last character: what the clause prefix cache (`rag.prefix_cache`) holds."""
+    template = prompt_file("user.txt").format(clauses=CLAUSES_SLOT, question="", language_instruction="")
+    head = template.strip().split(CLAUSES_SLOT)[0]
+    block = Block(1, scored, excerpt)
+    return [system_message(), {"role": "user", "content": f"{head}{block.document_header(False)}\n{block.opening()}"}]
+
+
 def evidence_blocks(
     settings: Settings,
     plan: PromptPlan,

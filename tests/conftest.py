@@ -30,6 +30,11 @@ def pytest_collection_modifyitems(items):
             item.add_marker(pytest.mark.model)
 
 
+# Tests read the prompts the budget builds, whether or not this checkout has built the clause prefix
+# cache (`make prefix-cache`); its own tests make their own (tests/rag/test_prefix_cache*.py).
+os.environ["RAG_CLAUSE_PREFIX_CACHE"] = "0"
+
+
 @pytest.fixture(scope="session")
 def settings() -> Settings:
     return Settings.from_env()

@@ -69,6 +69,9 @@ class LoopingModel:
     def yes_probability(self, messages, yes, no, usage=None):
         return 1.0
 
+    def cached_prefix_chars(self, messages):
+        return 0
+
 
 def test_a_looping_model_is_stopped_and_its_first_sentence_checked(pipeline):
     model = LoopingModel("东莞到2025年食品抽检合格率达到98.5%以上[1]。")

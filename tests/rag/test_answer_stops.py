@@ -36,6 +36,9 @@ class ScriptedModel:
     def yes_probability(self, messages, yes, no, usage=None):
         return 1.0
 
+    def cached_prefix_chars(self, messages):
+        return 0
+
 
 def _answer(pipeline, **settings):
     model = ScriptedModel()

@@ -185,6 +185,9 @@ class SlowTranslator:
     def yes_probability(self, messages, yes, no, usage=None):
         return 1.0
 
+    def cached_prefix_chars(self, messages):
+        return 0
+
 
 def test_a_translation_s_seconds_are_recorded_as_model_time_inside_retrieval(pipeline):
     """The eval's slow-CPU time counts a translation by its tokens; its seconds here are taken out."""
