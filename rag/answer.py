@@ -421,8 +421,9 @@ class AnswerPipeline:
         Stopped at its token limit (RAG_MAX_NEW_TOKENS or the time budget), `extra.stopped` says so."""
         raw = ""
         messages = self._answer_prompt(turn, blocks, plan)
-        cached = len(messages[-1]["content"]) if prompt_cached else self.backend.cached_prefix_chars(messages)
-        new_prompt_chars = len(messages[-1]["content"]) - cached
+        new_prompt_chars = 0
+        if self.settings.answer_time_budget_s and not prompt_cached:  # only the time budget reads it
+            new_prompt_chars = len(messages[-1]["content"]) - self.backend.cached_prefix_chars(messages)
         max_tokens = generation_tokens(self.settings, turn.usage, new_prompt_chars)
         turn.usage.finish_reason = ""
         pieces = self.backend.stream(messages, max_tokens, self.settings.temperature, turn.usage)
