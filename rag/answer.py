@@ -28,7 +28,7 @@ from rag.errors import ModelError
 from rag.excerpts import Block, document_name_tokens
 from rag.extractive import about_clause, units_answer, units_topic
 from rag.factcheck import found_nothing, is_degenerate, is_refusal
-from rag.followup import is_followup, parse_history, previous_question
+from rag.followup import is_followup, parse_history, previous_answer, previous_question
 from rag.index import CorpusIndex, ensure_index
 from rag.judging import AFTER_REFUSAL, GRAY_ZONE, judge_evidence, stage_min_yes
 from rag.llm import ChatBackend, LLMError, Message, Usage, make_backend
@@ -137,7 +137,11 @@ class AnswerPipeline:
         model_s = [0.0]  # the translation call's seconds: the eval's slow-CPU model counts it by its tokens
         translate = partial(self._translate, usage=usage, seconds=model_s) if self.settings.translate_english else None
         analysis = self.retriever.analyzer.analyze(
-            question, previous=context, is_followup=bool(context) and is_followup(question), translate=translate
+            question,
+            previous=context,
+            is_followup=bool(context) and is_followup(question),
+            translate=translate,
+            previous_answer=previous_answer(turns),
         )
         result = self.retriever.decide(self.retriever.retrieve(analysis, filters))
         result.extra["standalone_question"] = analysis.search_text if analysis.is_followup else question

@@ -84,6 +84,9 @@ class Settings:
     context_query_weight: float = (
         0.5  # RAG_CONTEXT_QUERY_WEIGHT: weight of the whole question beside its focus (0 = off)
     )
+    # a follow-up naming no place or version of its own is also searched by the previous reply, at
+    # this weight beside the question (0 = off): "它"/"这项" is named there (bench.retrieval's follow-ups)
+    previous_answer_weight: float = 1.0  # RAG_PREVIOUS_ANSWER_WEIGHT
     dense_weight: float = 1.0  # RAG_DENSE_WEIGHT: weight of the dense ranking in fusion
     bm25_weight: float = 1.0  # RAG_BM25_WEIGHT: weight of the BM25 ranking in fusion
     jurisdiction_boost: float = 1.25  # RAG_JURISDICTION_BOOST: score factor for the named region/version
@@ -139,6 +142,8 @@ class Settings:
             raise ConfigError(f"RAG_LLM_BACKEND must be llama-cpp or openai, got {self.llm_backend!r}")
         if self.auth and ":" not in self.auth:
             raise ConfigError("RAG_AUTH must look like user:password")
+        if self.context_query_weight < 0 or self.previous_answer_weight < 0:
+            raise ConfigError("RAG_CONTEXT_QUERY_WEIGHT and RAG_PREVIOUS_ANSWER_WEIGHT must be >= 0 (0 = off)")
         if self.keep_best_within < 1:
             raise ConfigError(f"RAG_KEEP_BEST_WITHIN must be >= 1, got {self.keep_best_within}")
         if self.decline_threshold > 1:

@@ -95,6 +95,15 @@ def previous_question(history: list[Turn]) -> str | None:
     return previous[-1].strip() if previous else None
 
 
+def previous_answer(history: list[Turn]) -> str | None:
+    """The assistant's reply to the user's last question, if the history has one."""
+    last_user = max((i for i, t in enumerate(history) if t.role == "user" and t.content.strip()), default=None)
+    if last_user is None:
+        return None
+    replies = [t.content.strip() for t in history[last_user + 1 :] if t.role == "assistant" and t.content.strip()]
+    return replies[-1] if replies else None
+
+
 def condense_question(question: str, history: list[Turn]) -> str:
     """Standalone form of `question` given earlier turns (unchanged when it already stands alone)."""
     previous = previous_question(history)

@@ -152,6 +152,7 @@ class PlaceReading:
     others: tuple[str, ...]  # uncovered places it names, when it names no covered one
     versions: frozenset[str]  # doc_ids its version words or years point to
     wants_draft: bool
+    own: bool = True  # the text names a place or version itself (False: none, or the previous question's)
 
     def groups(self, documents: dict[str, DocumentInfo]) -> tuple[frozenset[str], ...]:
         """The named documents, one set per region (in region order)."""
@@ -167,10 +168,11 @@ def read_places(
     lx = lexicon or load_lexicon()
     named, others = place_mentions(text, documents, lx)
     versions = version_preference(text, documents, lx)
-    if previous and not (named or versions):
+    own = bool(named or versions)
+    if previous and not own:
         named, _ = place_mentions(previous, documents, lx)
         versions = version_preference(previous, documents, lx)
     wants_draft = any(w in text.lower() for w in lx.draft_words)
     if previous and not wants_draft and not (named or versions):
         wants_draft = any(w in normalize(previous).lower() for w in lx.draft_words)
-    return PlaceReading(frozenset(named), tuple(others), frozenset(versions), wants_draft)
+    return PlaceReading(frozenset(named), tuple(others), frozenset(versions), wants_draft, own)

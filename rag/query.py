@@ -13,7 +13,8 @@ sometimes English. The analysis, by cheap rules over the corpus's own vocabulary
 - **focus** and **parts** (rag/focus.py): the segments that ask, filler and the asker's context
   removed; "计量这块要干啥？哪个部门负责？" → two sub-questions, each retrieved and answered;
 - **compare**: the documents on each side ("征求意见稿和正式方案", "东莞和源城区");
-- **follow-ups**: a turn that leans on the previous one is read together with it.
+- **follow-ups**: a turn that leans on the previous one is read together with it; one that names
+  no place or version of its own is also searched by the previous reply, where "it"/"这项" is named.
 
 Any step that fails falls back to the plain question; analysis never raises for user text.
 """
@@ -64,6 +65,9 @@ class QueryAnalysis:
     compare_words: bool = False  # it uses comparing words (和, 哪个高…), whether or not both sides were found
     place_groups: tuple[frozenset[str], ...] = ()  # the named places' documents, one set per place
     previous: str = ""  # the user's previous question when this turn is a follow-up
+    # the reply to it, when this follow-up names no place or version of its own: what "it", "这项"
+    # or "其中" points to is named there (a turn naming another side asks about that side instead)
+    previous_answer: str = ""
     is_followup: bool = False
     search_text: str = ""  # what retrieval embeds and BM25-matches
     seconds: float = 0.0
@@ -124,6 +128,7 @@ class QueryAnalysis:
             "parts": [p.text for p in self.parts],
             "compare_docs": list(self.compare_docs),
             "is_followup": self.is_followup,
+            "searched_previous_answer": bool(self.previous_answer),
             "search_text": self.search_text,
             "seconds": round(self.seconds, 4),
             "notes": list(self.notes),
@@ -185,12 +190,14 @@ class QueryAnalyzer:
         previous: str | None = None,
         is_followup: bool = False,
         translate: Callable[[str], str] | None = None,
+        previous_answer: str | None = None,
     ) -> QueryAnalysis:
         """The analysis of `question`; when a step fails, the plain question (never an exception).
-        `translate` (the caller's model) overrides the analyzer's own for this question."""
+        `translate` (the caller's model) overrides the analyzer's own for this question;
+        `previous_answer` is the reply to `previous`."""
         t0 = time.perf_counter()
         try:
-            return self._analyze(question, previous, is_followup, t0, translate or self.translate)
+            return self._analyze(question, previous, is_followup, t0, translate or self.translate, previous_answer)
         except Exception as exc:  # a bug in one step must not cost the user the answer
             log.exception("question analysis failed; using the plain question")
             plain = normalize(question).strip()
@@ -210,7 +217,13 @@ class QueryAnalyzer:
             )
 
     def _analyze(
-        self, question: str, previous: str | None, is_followup: bool, t0: float, translate: Callable[[str], str] | None
+        self,
+        question: str,
+        previous: str | None,
+        is_followup: bool,
+        t0: float,
+        translate: Callable[[str], str] | None,
+        previous_answer: str | None = None,
     ) -> QueryAnalysis:
         language = script_of(question)
         normalized = normalize(question).strip()
@@ -242,6 +255,7 @@ class QueryAnalyzer:
             asks_national=bool(self.lexicon.national.search(ask_text.lower())),
             parts=reading.parts,
             previous=previous or "",
+            previous_answer=(previous_answer or "") if previous and is_followup and not places.own else "",
             is_followup=is_followup,
             notes=reading.notes,
         )

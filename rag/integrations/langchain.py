@@ -103,11 +103,18 @@ class HybridRetriever(BaseRetriever):
         k: int | None = None,
         focus: str | None = None,
         context: str | None = None,
+        previous_answer: str | None = None,
     ) -> RetrievalResult:
         """Top-k clauses for `query`, with the decision. `context` is the user's previous question
-        when `query` is a follow-up (`focus` is accepted for older callers and means the same turn)."""
+        when `query` is a follow-up, `previous_answer` the reply to it (`focus` is accepted for
+        older callers and means the same turn)."""
         text = focus or query
-        analysis = self._analyzer.analyze(text, previous=context, is_followup=bool(context) and is_followup(text))
+        analysis = self._analyzer.analyze(
+            text,
+            previous=context,
+            is_followup=bool(context) and is_followup(text),
+            previous_answer=previous_answer,
+        )
         return self.decide(self.retrieve(analysis, filters, k))
 
     def decide(self, result: RetrievalResult) -> RetrievalResult:

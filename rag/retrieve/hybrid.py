@@ -79,13 +79,21 @@ class HybridRanker:
         return rankings, ChunkScores(found_scores["dense"], found_scores["bm25"])
 
     def rank(
-        self, text: str, preference: Preference, filters: RetrievalFilters, k: int, whole_question: str = ""
+        self,
+        text: str,
+        preference: Preference,
+        filters: RetrievalFilters,
+        k: int,
+        whole_question: str = "",
+        previous_answer: str = "",
     ) -> tuple[list[ScoredClause], np.ndarray]:
-        """One fused ranking of `text` (and, lighter, of `whole_question`): (clauses, dense cosine of
-        every chunk to `text`)."""
+        """One fused ranking of `text` (and, lighter, of `whole_question`; of the reply a follow-up
+        leans on): (clauses, dense cosine of every chunk to `text`)."""
         queries = [(text, 1.0)]
         if whole_question:
             queries.append((whole_question, self.settings.context_query_weight))
+        if previous_answer and self.settings.previous_answer_weight > 0:
+            queries.append((previous_answer, self.settings.previous_answer_weight))
         rankings, scores = self._candidates(queries)
         fused = fuse(rankings, self.settings.rrf_k)
         ranked, unpreferred = rank_clauses(fused, self.index, filters, preference, self.factors, scores)
@@ -97,7 +105,9 @@ class HybridRanker:
         t0 = time.perf_counter()
         preference = Preference(frozenset(analysis.preferred_docs), analysis.wants_draft)
         text = analysis.search_text or analysis.normalized
-        ranked, dense = self.rank(text, preference, filters, top_k, self._whole_question(analysis))
+        ranked, dense = self.rank(
+            text, preference, filters, top_k, self._whole_question(analysis), analysis.previous_answer
+        )
         parts = self._rank_parts(analysis, preference, filters, top_k)
         if parts:
             ranked = merge_rankings(parts, top_k)

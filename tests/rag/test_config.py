@@ -37,6 +37,7 @@ def test_blank_values_fall_back_to_defaults():
         ({"RAG_PROMPT_K": "20"}, "RAG_PROMPT_K"),
         ({"RAG_PROMPT_K_ENGLISH": "0"}, "RAG_PROMPT_K_ENGLISH"),
         ({"RAG_DENSE_WEIGHT": "0", "RAG_BM25_WEIGHT": "0"}, "not both 0"),
+        ({"RAG_PREVIOUS_ANSWER_WEIGHT": "-0.5"}, "RAG_PREVIOUS_ANSWER_WEIGHT must be >= 0"),
         ({"RAG_DECLINE_THRESHOLD": "2"}, "RAG_DECLINE_THRESHOLD must be <= 1"),
         ({"RAG_SEARCH_PART_CHARS": "20"}, "RAG_SEARCH_PART_CHARS must be 0 (off) or >= 50"),
         ({"RAG_MIN_COMPARE_EVIDENCE_CHARS": "0"}, "RAG_MIN_COMPARE_EVIDENCE_CHARS must be > 0"),

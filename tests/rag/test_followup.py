@@ -1,6 +1,6 @@
 import pytest
 
-from rag.followup import Turn, condense_question, is_followup, parse_history
+from rag.followup import Turn, condense_question, is_followup, parse_history, previous_answer
 
 HISTORY = [Turn("user", "东莞2024年方案中食品抽检合格率的目标是多少？"), Turn("assistant", "98.5%以上。[1]")]
 
@@ -22,6 +22,13 @@ def test_standalone_question_is_left_alone():
 
 def test_no_history_means_no_rewrite():
     assert condense_question("那东莞呢？", []) == "那东莞呢？"
+
+
+def test_the_previous_answer_is_the_reply_to_the_last_question():
+    assert previous_answer(HISTORY) == "98.5%以上。[1]"
+    assert previous_answer([*HISTORY, Turn("user", "那征求意见稿呢？")]) is None  # not answered yet
+    assert previous_answer([Turn("assistant", "您好"), Turn("user", "问")]) is None
+    assert previous_answer([]) is None
 
 
 def test_history_formats():

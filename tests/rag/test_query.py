@@ -138,6 +138,17 @@ def test_follow_up_keeps_the_previous_place_and_topic(analyzer):
     assert "品牌" in a.search_text
 
 
+def test_a_follow_up_naming_no_side_of_its_own_keeps_the_previous_reply(analyzer):
+    """The reply names what "这个" points to; "那东莞呢？" asks about another side, not the reply's."""
+    previous, reply = "源城区对企业融资有什么说法？", "金融机构要把企业质量水平作为融资授信的依据。[1]"
+    kept = analyzer.analyze("这个由谁负责？", previous=previous, is_followup=True, previous_answer=reply)
+    assert kept.previous_answer == reply
+    other_side = analyzer.analyze("那东莞呢？", previous=previous, is_followup=True, previous_answer=reply)
+    other_version = analyzer.analyze("征求意见稿里呢？", previous=previous, is_followup=True, previous_answer=reply)
+    alone = analyzer.analyze("源城区的计量工作由谁负责？", previous=previous, is_followup=False, previous_answer=reply)
+    assert other_side.previous_answer == other_version.previous_answer == alone.previous_answer == ""
+
+
 def test_a_failing_analysis_step_falls_back_to_the_plain_question(analyzer, monkeypatch):
     def broken(_text):
         raise RuntimeError("bug in a step")

@@ -167,6 +167,31 @@ def test_previous_question_lends_its_place_to_a_question_naming_none(retriever):
     assert all(d.startswith("dongguan") for d in own.preferred_docs)
 
 
+@pytest.mark.parametrize(
+    ("previous", "reply", "question", "snippet"),
+    [
+        (
+            "Does Yuancheng help firms get loans?",
+            "Banks are encouraged to use a firm's quality level and brand value as a basis for credit (融资授信). [1]",
+            "Which bureaus handle it?",
+            "区金融工作局，区税务局按照职责分工负责",
+        ),
+        (
+            "What is Dongguan's goal for chief quality officers?",
+            "Over 10,000 chief quality officers (首席质量官) by 2025. [1]",
+            "Who is responsible for this?",
+            "10000名以上首席质量官",
+        ),
+    ],
+)
+def test_a_follow_up_is_also_searched_by_the_reply_it_leans_on(retriever, previous, reply, question, snippet):
+    """The reply names what "it"/"this" points to; the English question before it does not (glossary
+    only here): without the reply these clauses ranked outside the top 5 (measured when it was added)."""
+    result = retriever.search(question, context=previous, previous_answer=reply)
+    assert result.analysis.previous_answer == reply
+    assert rank_of(result, snippet) in {1, 2, 3}
+
+
 class SlowTranslator:
     """A model that only translates, in a known time (or fails after it)."""
 
