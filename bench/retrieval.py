@@ -32,6 +32,8 @@ VARIANTS = [
     ("hybrid rrf_k=60", {}, {"rrf_k": 60}),
     ("hybrid rrf_k=20", {}, {"rrf_k": 20}),
     ("hybrid rrf_k=10", {}, {"rrf_k": 10}),
+    ("hybrid + scores 0.25", {}, {"score_fusion_weight": 0.25}),
+    ("hybrid + scores 1", {}, {"score_fusion_weight": 1.0}),
 ]
 
 

@@ -39,6 +39,7 @@ from rag.prompting import (
     answer_messages,
     evidence_blocks,
     generation_tokens,
+    is_decline_reply,
     prompt_file,
     reply,
     system_message,
@@ -134,6 +135,9 @@ class AnswerPipeline:
         previous = previous_question(turns)
         # the earlier question goes into the prompt too: the same checks as the current one
         context = check_question(previous, self.settings.max_question_chars).text if previous else None
+        replied = previous_answer(turns)
+        if replied and is_decline_reply(replied):  # it answered nothing: it names nothing "这个" points to
+            replied = None
         model_s = [0.0]  # the translation call's seconds: the eval's slow-CPU model counts it by its tokens
         translate = partial(self._translate, usage=usage, seconds=model_s) if self.settings.translate_english else None
         analysis = self.retriever.analyzer.analyze(
@@ -141,7 +145,7 @@ class AnswerPipeline:
             previous=context,
             is_followup=bool(context) and is_followup(question),
             translate=translate,
-            previous_answer=previous_answer(turns),
+            previous_answer=replied,
         )
         result = self.retriever.decide(self.retriever.retrieve(analysis, filters))
         result.extra["standalone_question"] = analysis.search_text if analysis.is_followup else question

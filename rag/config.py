@@ -81,6 +81,10 @@ class Settings:
     prompt_k_english: int = 4  # RAG_PROMPT_K_ENGLISH: for English questions, whose ranking is weaker
     candidate_k: int = 40  # RAG_CANDIDATE_K: candidates from each of dense and BM25 before fusion
     rrf_k: int = 20  # RAG_RRF_K: reciprocal-rank-fusion constant (20 beat 60 and 10 in bench.retrieval)
+    # each search's min-max-normalised scores join its ranks in fusion at this weight (1: a best score
+    # counts as much as a first rank; 0 = ranks only): a decisive first keeps its margin (rag/retrieve/fuse.py).
+    # Off by default: on the dev sets it raised MRR but not hit@5 (README, "Score fusion")
+    score_fusion_weight: float = 0.0  # RAG_SCORE_FUSION_WEIGHT
     context_query_weight: float = (
         0.5  # RAG_CONTEXT_QUERY_WEIGHT: weight of the whole question beside its focus (0 = off)
     )
@@ -142,8 +146,10 @@ class Settings:
             raise ConfigError(f"RAG_LLM_BACKEND must be llama-cpp or openai, got {self.llm_backend!r}")
         if self.auth and ":" not in self.auth:
             raise ConfigError("RAG_AUTH must look like user:password")
-        if self.context_query_weight < 0 or self.previous_answer_weight < 0:
-            raise ConfigError("RAG_CONTEXT_QUERY_WEIGHT and RAG_PREVIOUS_ANSWER_WEIGHT must be >= 0 (0 = off)")
+        for name in ("context_query_weight", "previous_answer_weight", "score_fusion_weight"):
+            value = getattr(self, name)
+            if not 0 <= value < math.inf:  # NaN fails too
+                raise ConfigError(f"{_env_name(name)} must be >= 0 (0 = off), got {value}")
         if self.keep_best_within < 1:
             raise ConfigError(f"RAG_KEEP_BEST_WITHIN must be >= 1, got {self.keep_best_within}")
         if self.decline_threshold > 1:

@@ -223,6 +223,16 @@ def comparison_for(index, old_doc: str, new_doc: str) -> Comparison:
     return _CACHE[key]
 
 
+def successor_map(index) -> dict[str, str]:
+    """{clause of a superseded document: its aligned clause in the text that superseded it}."""
+    return {
+        pair.old_clause_id: pair.new_clause_id
+        for old_doc, new_doc in successions(index.documents)
+        for pair in comparison_for(index, old_doc, new_doc).pairs
+        if pair.old_clause_id and pair.new_clause_id
+    }
+
+
 def aligned_pair(index, clause_id: str) -> Pair | None:
     """The pair a clause of a superseded document or of its successor belongs to; None when the
     clause's document has no recorded version, or the clause has no counterpart."""
@@ -313,7 +323,7 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-__all__ = ["Comparison", "FigureChange", "Pair", "aligned_pair", "compare"]
+__all__ = ["Comparison", "FigureChange", "Pair", "aligned_pair", "compare", "successor_map"]
 
 if __name__ == "__main__":
     sys.exit(main())

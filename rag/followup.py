@@ -95,13 +95,17 @@ def previous_question(history: list[Turn]) -> str | None:
     return previous[-1].strip() if previous else None
 
 
+CITATION_MARK = re.compile(r"\[\d+\]")
+
+
 def previous_answer(history: list[Turn]) -> str | None:
-    """The assistant's reply to the user's last question, if the history has one."""
+    """The assistant's reply to the user's last question, if the history has one (without its
+    citation marks "[1]", which say nothing to a search)."""
     last_user = max((i for i, t in enumerate(history) if t.role == "user" and t.content.strip()), default=None)
     if last_user is None:
         return None
     replies = [t.content.strip() for t in history[last_user + 1 :] if t.role == "assistant" and t.content.strip()]
-    return replies[-1] if replies else None
+    return CITATION_MARK.sub("", replies[-1]).strip() if replies else None
 
 
 def condense_question(question: str, history: list[Turn]) -> str:

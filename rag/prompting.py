@@ -17,7 +17,7 @@ import yaml
 from rag.config import PROJECT_ROOT, Settings
 from rag.excerpts import Block, build_blocks, prompt_lines
 from rag.llm import Usage
-from rag.text import to_traditional
+from rag.text import normalize, to_traditional
 
 PROMPTS = PROJECT_ROOT / "prompts"
 CHAT_WRAP_TOKENS = 10  # the chat template's tokens around a user message (<|im_start|>user … assistant)
@@ -37,6 +37,17 @@ def reply(key: str, lang: str, **values: Any) -> str:
     """A fixed reply of `prompts/replies.yaml` in the question's language (and script)."""
     text = replies()[key]["en" if lang == "english" else "zh"].format(**values)
     return to_traditional(text) if lang == "traditional" else text
+
+
+DECLINE_REPLIES = ("decline", "decline_place", "decline_number", "decline_answer_type")
+
+
+def is_decline_reply(text: str) -> bool:
+    """`text` opens like one of the fixed declines (either language, either script): a reply that
+    answered nothing, so a follow-up's search does not read it."""
+    opened = normalize(text).strip()
+    heads = (replies()[key][lang].split("{")[0] for key in DECLINE_REPLIES for lang in ("zh", "en"))
+    return any(head and opened.startswith(normalize(head)) for head in heads)
 
 
 def system_message() -> dict[str, str]:

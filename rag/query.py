@@ -128,7 +128,7 @@ class QueryAnalysis:
             "parts": [p.text for p in self.parts],
             "compare_docs": list(self.compare_docs),
             "is_followup": self.is_followup,
-            "searched_previous_answer": bool(self.previous_answer),
+            "kept_previous_answer": bool(self.previous_answer),
             "search_text": self.search_text,
             "seconds": round(self.seconds, 4),
             "notes": list(self.notes),

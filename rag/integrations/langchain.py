@@ -29,7 +29,7 @@ from rag.retrieve.types import RetrievalFilters, RetrievalResult
 
 
 class HybridRetriever(BaseRetriever):
-    """Dense + BM25 over clause chunks, fused by reciprocal rank; a LangChain retriever."""
+    """Dense + BM25 over clause chunks, fused by reciprocal rank and score; a LangChain retriever."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 

@@ -15,6 +15,13 @@ class Candidates:
     source: str  # "dense" | "bm25"
     ranking: list[int]  # chunk indices, best first, at most the candidate limit
     scores: np.ndarray  # the score of every chunk (row i = chunk i)
+    ranked_by: np.ndarray | None = None  # the scores `ranking` is ordered by, when not `scores`
+
+    @property
+    def ranking_scores(self) -> list[float]:
+        """The ranked chunks' scores as the ranking weighs them (best first)."""
+        by = self.scores if self.ranked_by is None else self.ranked_by
+        return [float(by[i]) for i in self.ranking]
 
 
 class CandidateSearch(Protocol):

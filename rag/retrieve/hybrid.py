@@ -1,5 +1,5 @@
 """The hybrid ranker: dense (e5 + FAISS) and BM25 (jieba) candidates, over the whole clauses and
-over every clause's short parts → reciprocal-rank fusion of the clauses they point to →
+over every clause's short parts → fusion of the clauses they point to (ranks and scores) →
 filters and place/version preference. A multi-part question is ranked once
 per part, a comparison once per compared document, and the lists are merged; a short list is
 topped up by cosine (reports want k clauses). It ranks; rag/answerability.py decides.
@@ -18,8 +18,15 @@ from rag.query import QueryAnalysis
 from rag.retrieve.candidates import CandidateSearch
 from rag.retrieve.combine import interleave_documents, merge_rankings, without_names
 from rag.retrieve.dense import DenseSearch
-from rag.retrieve.fuse import fuse
-from rag.retrieve.prefer import ChunkScores, Preference, ScoreFactors, keep_best_match, rank_clauses
+from rag.retrieve.fuse import Ranking, fuse
+from rag.retrieve.prefer import (
+    ChunkScores,
+    Preference,
+    ScoreFactors,
+    keep_best_match,
+    rank_clauses,
+    successors_first,
+)
 from rag.retrieve.sparse import SparseSearch
 from rag.retrieve.types import RetrievalFilters, RetrievalResult, ScoredClause
 
@@ -60,13 +67,15 @@ class HybridRanker:
                 self.searches.append((SparseSearch(bm25_holder), chunks, own))
         self.weights = {"dense": settings.dense_weight, "bm25": settings.bm25_weight}
         self.promote = promote
+        self._successors: dict[str, str] | None = None  # superseded clause -> successor clause, on first use
 
     # -- one ranking
-    def _candidates(self, queries: list[tuple[str, float]]) -> tuple[list[tuple[list[str], float]], ChunkScores]:
-        """(weighted clause rankings of every query and search, whole-clause chunk scores of the first query)."""
+    def _candidates(self, queries: list[tuple[str, float]]) -> tuple[list[Ranking], ChunkScores]:
+        """(weighted clause rankings of every query and search, each with its clauses' best chunk
+        scores; whole-clause chunk scores of the first query)."""
         n = len(self.index.chunks)
         found_scores = {"dense": np.zeros(n, dtype=np.float32), "bm25": np.zeros(n, dtype=np.float64)}
-        rankings: list[tuple[list[str], float]] = []
+        rankings: list[Ranking] = []
         for position, (query, weight) in enumerate(queries):
             for search, chunks, own in self.searches:
                 found = search.search(query, self.settings.candidate_k)
@@ -74,8 +83,10 @@ class HybridRanker:
                     continue
                 if position == 0 and own:
                     found_scores[found.source] = found.scores
-                clause_ids = list(dict.fromkeys(chunks[i].clause_id for i in found.ranking))
-                rankings.append((clause_ids, weight * self.weights[found.source]))
+                best: dict[str, float] = {}  # best first: a clause's first chunk is its best
+                for i, score in zip(found.ranking, found.ranking_scores, strict=True):
+                    best.setdefault(chunks[i].clause_id, score)
+                rankings.append((list(best), weight * self.weights[found.source], list(best.values())))
         return rankings, ChunkScores(found_scores["dense"], found_scores["bm25"])
 
     def rank(
@@ -95,9 +106,19 @@ class HybridRanker:
         if previous_answer and self.settings.previous_answer_weight > 0:
             queries.append((previous_answer, self.settings.previous_answer_weight))
         rankings, scores = self._candidates(queries)
-        fused = fuse(rankings, self.settings.rrf_k)
+        fused = fuse(rankings, self.settings.rrf_k, self.settings.score_fusion_weight)
         ranked, unpreferred = rank_clauses(fused, self.index, filters, preference, self.factors, scores)
-        return keep_best_match(ranked, unpreferred, self.factors.keep_best_within)[:k], scores.dense
+        ranked = keep_best_match(ranked, unpreferred, self.factors.keep_best_within)[:k]
+        return successors_first(ranked, self.successor_of, preference), scores.dense
+
+    def successor_of(self, clause_id: str) -> str | None:
+        """The aligned clause of the text that superseded `clause_id`'s document (rag/diff.py; the
+        alignment is computed on first use, ~2 s here, then kept)."""
+        if self._successors is None:
+            from rag.diff import successor_map
+
+            self._successors = successor_map(self.index)
+        return self._successors.get(clause_id)
 
     # -- the question
     def run(self, analysis: QueryAnalysis, filters: RetrievalFilters, top_k: int) -> RetrievalResult:

@@ -3,12 +3,16 @@ less, the documents the question points to (place, version) weigh more, drafts l
 for; a clause appears once, with the best cosine and BM25 score of its chunks.
 
 A preference only reorders: the best match ignoring preferences stays within the top few, so a
-question naming 东莞 still sees the provincial clause that answers it best.
+question naming 东莞 still sees the provincial clause that answers it best. Unless a draft is asked
+for, a superseded text's clause never ranks above its aligned successor's clause (rag/diff.py's
+alignment): the two say nearly the same, and the draft factor alone does not outweigh a wording
+that happens to match the question better once scores, not only ranks, are fused.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -91,6 +95,28 @@ def rank_clauses(
         dense, bm25 = float(scores.dense[best_row]), max(float(scores.bm25[r]) for r in rows)
         ranked.append(ScoredClause(clause, info, score, dense, bm25, index.chunks[best_row].chunk_id))
     return sorted(ranked, key=lambda s: (-s.score, s.clause.order)), unpreferred
+
+
+def successors_first(
+    ranked: list[ScoredClause], successor_of: Callable[[str], str | None], preference: Preference
+) -> list[ScoredClause]:
+    """Each clause of a superseded document ranked above its aligned successor clause (both in
+    `ranked`) has that clause moved to just before it, with its score — unless a draft is asked
+    for, or the question points to the superseded document and not to its successor ("2023年")."""
+    if preference.wants_draft:
+        return ranked
+    ranked = list(ranked)
+    for old in [s for s in ranked if s.document.superseded_by]:
+        if old.document.doc_id in preference.docs and old.document.superseded_by not in preference.docs:
+            continue
+        new_id = successor_of(old.clause.clause_id)
+        at = {s.clause.clause_id: i for i, s in enumerate(ranked)}
+        if new_id is None or new_id not in at:
+            continue
+        i, j = at[old.clause.clause_id], at[new_id]
+        if j > i:
+            ranked.insert(i, replace(ranked.pop(j), score=old.score))
+    return ranked
 
 
 def keep_best_match(ranked: list[ScoredClause], unpreferred: dict[str, float], within: int) -> list[ScoredClause]:

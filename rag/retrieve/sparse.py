@@ -38,7 +38,7 @@ class SparseSearch:
         pieces = known_parts(qtokens, bm25.idf, rare_idf(bm25, BACKOFF_MAX_SHARE))
         ranked = np.asarray(bm25.get_scores(qtokens + pieces)) if pieces else scores
         order = np.argsort(-ranked, kind="stable")
-        return Candidates(self.source, [int(i) for i in order[:limit] if ranked[i] > 0], scores)
+        return Candidates(self.source, [int(i) for i in order[:limit] if ranked[i] > 0], scores, ranked)
 
 
 def known_parts(qtokens: list[str], idf: Mapping[str, float], min_idf: float) -> list[str]:

@@ -56,3 +56,13 @@ def test_generation_tokens_fit_the_answers_time_budget_on_the_reference_cpu():
     assert generation_tokens(s, Usage(2, 900, 0, 0), 165) == 48
     assert generation_tokens(replace(s, answer_time_budget_s=100.0), Usage(), 165) == 256
     assert generation_tokens(replace(s, answer_time_budget_s=0.0), Usage(2, 900, 0, 0), 165) == 256
+
+
+def test_our_own_declines_are_recognised_in_either_language_and_script():
+    from rag.prompting import is_decline_reply
+
+    for key, values in (("decline", {}), ("decline_place", {"regions": "东莞", "place": "深圳"})):
+        for lang in ("simplified", "traditional", "english"):
+            assert is_decline_reply(reply(key, lang, **values) + "\n可能相关的条款：…")
+    assert not is_decline_reply("抱歉这么说，但源城区方案要求加大质量投入。[1]")
+    assert not is_decline_reply("可以依法享受加计扣除税收优惠。[1]")

@@ -3,6 +3,8 @@ place/version preference, drafts, one entry per clause, the best match kept in v
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -13,8 +15,9 @@ from rag.retrieve.prefer import (
     keep_best_match,
     preferred_score,
     rank_clauses,
+    successors_first,
 )
-from rag.retrieve.types import RetrievalFilters
+from rag.retrieve.types import RetrievalFilters, ScoredClause
 
 FACTORS = ScoreFactors(jurisdiction_boost=2.0, heading_only_factor=0.5, draft_factor=0.25, keep_best_within=2)
 NO_PREFERENCE = Preference(frozenset(), wants_draft=False)
@@ -81,3 +84,26 @@ def test_a_preference_never_pushes_the_best_match_out_of_the_top_few(tiny_index)
     kept = keep_best_match(ranked, unpreferred, within=2)
     assert [s.clause.clause_id for s in kept] == ["dg-plan/1", "gd-plan/2", "dg-plan/2", "gd-plan/1"]
     assert keep_best_match([], {}, within=2) == []
+
+
+def test_a_superseded_clause_does_not_rank_above_its_successor_unless_its_text_is_asked_for(tiny_index):
+    """The draft's clause matched better; its aligned clause in the text that replaced it goes just
+    before it, with its score (rag/diff.py aligns them; here a stand-in alignment)."""
+    by_id, docs = tiny_index.clause_by_id, tiny_index.documents
+    draft = replace(docs["dg-draft"], status="superseded", superseded_by="dg-plan")
+    successor_of = {"dg-draft/1": "dg-plan/1"}.get
+
+    def scored(cid, info, score):
+        return ScoredClause(by_id[cid], info, score, 0.5, 1.0, cid)
+
+    ranked = [scored("dg-draft/1", draft, 0.9), scored("gd-plan/1", docs["gd-plan"], 0.5)]
+    ranked.append(scored("dg-plan/1", docs["dg-plan"], 0.4))
+    moved = successors_first(ranked, successor_of, NO_PREFERENCE)
+    assert [s.clause.clause_id for s in moved] == ["dg-plan/1", "dg-draft/1", "gd-plan/1"]
+    assert moved[0].score == pytest.approx(0.9) and ranked[2].score == pytest.approx(0.4)  # the input is kept
+    assert successors_first(ranked, successor_of, Preference(frozenset(), wants_draft=True)) == ranked
+    # "东莞2023年的方案…" points to the draft, not to the plan that replaced it
+    assert successors_first(ranked, successor_of, Preference(frozenset({"dg-draft"}), False)) == ranked
+    both = Preference(frozenset({"dg-draft", "dg-plan"}), False)  # "东莞…": both, the final text first
+    assert successors_first(ranked, successor_of, both)[0].clause.clause_id == "dg-plan/1"
+    assert successors_first(ranked[:2], successor_of, NO_PREFERENCE) == ranked[:2]  # the successor not retrieved
