@@ -27,12 +27,12 @@ from rag.diff import pair_first
 from rag.errors import ModelError
 from rag.excerpts import Block, document_name_tokens
 from rag.extractive import about_clause, units_answer, units_topic
-from rag.factcheck import found_nothing, is_degenerate, is_refusal
+from rag.factcheck import found_nothing, is_degenerate, is_refusal, whole_sentences
 from rag.followup import is_followup, parse_history, previous_answer, previous_question
 from rag.index import CorpusIndex, ensure_index
 from rag.judging import AFTER_REFUSAL, GRAY_ZONE, judge_evidence, stage_min_yes
 from rag.llm import ChatBackend, LLMError, Message, Usage, make_backend
-from rag.postchecks import CheckContext, check_answer
+from rag.postchecks import CheckContext, check_answer, nothing_supported
 from rag.prediction import AnswerTurn, Evidence, Final, Prediction, Token, citation_object
 from rag.prompting import (
     PromptPlan,
@@ -312,7 +312,8 @@ class AnswerPipeline:
                 return
         # a Chinese question's gray-zone judge read this very prompt: it is in the prefix cache
         judged_prompt = verdict is not None and turn.lang != "english"
-        raw = yield from self._generate(turn, blocks, plan, prompt_cached=judged_prompt)
+        ctx = self._check_context(turn, result, blocks, plan)
+        raw = yield from self._generate(turn, blocks, plan, ctx, prompt_cached=judged_prompt)
         # the model says it finds no answer, or writes nothing but "[1]" (a failed model is no opinion)
         if found_nothing(raw) and not plan.parts and "llm_error" not in turn.pred.extra:
             if gray_zone:  # only just "answer", and the judge already said yes: a refusal declines
@@ -326,24 +327,10 @@ class AnswerPipeline:
                     if verdict.declined:
                         yield self._judged_decline(turn, result, "judge", "judge")
                         return
-        english = turn.lang == "english"
-        analysis = result.analysis
-        prefer_final = not (analysis.wants_draft or analysis.compare_docs)
-        ctx = CheckContext(
-            blocks,
-            plan.asked_text,
-            plan.query,
-            english,
-            self.retriever.idf,
-            self._similarity,
-            plan.parts,
-            prefer_final,
-            plan.kind,
-            tuple(result.preferred_docs),
-            analysis.named_docs,
-        )
-        cut = turn.pred.extra.get("stopped") == "length"  # at RAG_MAX_NEW_TOKENS or the time budget
-        answer, cited, route = check_answer(raw, ctx, cut=cut)
+        stopped = turn.pred.extra.get("stopped")
+        cut = stopped == "length"  # at RAG_MAX_NEW_TOKENS or the time budget
+        # stopped after sentences grounding drops: the same checks on the same whole sentences
+        answer, cited, route = check_answer(raw, ctx, cut=cut or stopped == "unsupported")
         route += "+cut" if cut else ""
         completion = Completion(
             result, blocks, plan.asked_text, plan.query, turn.lang, self.settings, self._parent_text, plan.kind
@@ -353,6 +340,25 @@ class AnswerPipeline:
         turn.pred.answer = to_traditional(answer) if turn.lang == "traditional" else answer
         turn.pred.citations = [citation_object(b) for b in cited]
         yield self._finish(turn, route)
+
+    def _check_context(
+        self, turn: AnswerTurn, result: RetrievalResult, blocks: list[Block], plan: PromptPlan
+    ) -> CheckContext:
+        """What the checks of the model's answer read (rag/postchecks.py)."""
+        analysis = result.analysis
+        return CheckContext(
+            blocks,
+            plan.asked_text,
+            plan.query,
+            turn.lang == "english",
+            self.retriever.idf,
+            self._similarity,
+            plan.parts,
+            not (analysis.wants_draft or analysis.compare_docs),  # prefer_final
+            plan.kind,
+            tuple(result.preferred_docs),
+            analysis.named_docs,
+        )
 
     def _plan(self, turn: AnswerTurn, result: RetrievalResult) -> PromptPlan:
         """The clauses the prompt quotes and the question it asks."""
@@ -423,11 +429,20 @@ class AnswerPipeline:
         return answer_messages(blocks, plan.asked, turn.lang, kind=plan.kind)
 
     def _generate(
-        self, turn: AnswerTurn, blocks: list[Block], plan: PromptPlan, prompt_cached: bool = False
+        self,
+        turn: AnswerTurn,
+        blocks: list[Block],
+        plan: PromptPlan,
+        ctx: CheckContext | None = None,
+        prompt_cached: bool = False,
     ) -> Iterator[Token]:
         """Stream the model's answer as `Token`s; returns the raw text (a failed model leaves it short).
-        Stopped at its token limit (RAG_MAX_NEW_TOKENS or the time budget), `extra.stopped` says so."""
+        Stopped at its token limit (RAG_MAX_NEW_TOKENS or the time budget), in a loop, or (with
+        `ctx`) once RAG_STOP_UNSUPPORTED_AFTER whole sentences are written and grounding drops them
+        all, `extra.stopped` says so."""
         raw = ""
+        checked = 0  # characters of whole sentences already checked
+        min_sentences = self.settings.stop_unsupported_after if ctx is not None else 0
         messages = self._answer_prompt(turn, blocks, plan)
         new_prompt_chars = 0
         if self.settings.answer_time_budget_s and not prompt_cached:  # only the time budget reads it
@@ -443,6 +458,11 @@ class AnswerPipeline:
                 if is_degenerate(raw):  # a loop only costs time from here on: the checks cut it anyway
                     turn.pred.extra["stopped"] = "repetition"
                     break
+                if min_sentences and (whole := len(whole_sentences(raw))) > checked:  # a sentence ended
+                    checked = whole
+                    if nothing_supported(raw, ctx, min_sentences):
+                        turn.pred.extra["stopped"] = "unsupported"
+                        break
         except (LLMError, ModelError) as exc:
             turn.pred.extra["llm_error"] = str(exc)
         finally:

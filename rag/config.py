@@ -65,6 +65,9 @@ class Settings:
     # RAG_ANSWER_TIME_BUDGET_S: seconds an answer's model calls may take on that CPU; generation stops
     # there at a whole sentence (0 = off: RAG_MAX_NEW_TOKENS only). Costs comparisons: see the README.
     answer_time_budget_s: float = 0.0
+    # the model's answer stops once this many whole sentences are written and grounding drops every
+    # one of them: the checks would replace it with a quote anyway (0 = off: it writes to its end)
+    stop_unsupported_after: int = 2  # RAG_STOP_UNSUPPORTED_AFTER: sentences
     min_answer_tokens: int = 48  # RAG_MIN_ANSWER_TOKENS: tokens an answer may generate even past that budget
     translate_english: bool = (
         True  # RAG_TRANSLATE_ENGLISH: translate English questions with the model (else glossary only)
@@ -181,6 +184,8 @@ class Settings:
                 f"RAG_MIN_ANSWER_TOKENS must be in 1..RAG_MAX_NEW_TOKENS ({self.max_new_tokens}), "
                 f"got {self.min_answer_tokens}"
             )
+        if self.stop_unsupported_after < 0:
+            raise ConfigError(f"RAG_STOP_UNSUPPORTED_AFTER must be >= 0 (0 = off), got {self.stop_unsupported_after}")
         if self.max_clause_chars < 100:
             raise ConfigError(f"RAG_MAX_CLAUSE_CHARS must be >= 100, got {self.max_clause_chars}")
         if self.search_part_chars != 0 and self.search_part_chars < 50:

@@ -28,6 +28,7 @@ from rag.factcheck import (
     topic_terms,
     whole_sentences,
 )
+from rag.text import split_sentences
 
 
 @dataclass(frozen=True)
@@ -114,6 +115,16 @@ def fallback(ctx: CheckContext, why: str) -> tuple[str, list[Block], str]:
     else:
         answer, cited = extractive_answer(ctx.question, ctx.query, blocks, ctx.english, kind=ctx.kind, weight=weight)
     return answer, cited, f"extractive-{why}"
+
+
+def nothing_supported(raw: str, ctx: CheckContext, min_sentences: int) -> bool:
+    """The model has written at least `min_sentences` whole sentences and grounding drops every one:
+    its answer, were it stopped here, would be replaced by a quote (a stream stops then, instead of
+    paying for sentences that would most likely go the same way)."""
+    whole = whole_sentences(raw)
+    if min_sentences < 1 or len(split_sentences(whole)) < min_sentences:
+        return False
+    return check_answer(whole, ctx, cut=True)[2] == "extractive-ungrounded"
 
 
 def check_answer(raw: str, ctx: CheckContext, cut: bool = False) -> tuple[str, list[Block], str]:

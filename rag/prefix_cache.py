@@ -7,7 +7,9 @@ prompt, "条款：", the document's title line, "[1]heading：", the clause from
 end) is processed once, by `python -m rag.prefix_cache`, and its state is restored from disk in
 ~20 ms for a prompt that begins the same way; llama.cpp keeps the cells the prompt shares with
 it (the title line and label, and the excerpt for as long as it runs on in the clause's own
-words) and processes the rest. The prompt is not changed for this.
+words) and processes the rest. The prompt is not changed for this. The same store holds the start
+of the one other prompt that opens the same way whatever is asked: an English question's
+translation call (`fixed_prefixes`).
 
 The store is a folder per model, system prompt and llama-cpp-python version
 (`RAG_INDEX_DIR/prefix-cache/<fingerprint>/`): `manifest.json` holds each entry's user-message
@@ -229,6 +231,19 @@ def clause_prefixes(settings: Settings) -> list[list[Message]]:
     return out
 
 
+def fixed_prefixes() -> list[list[Message]]:
+    """The starts of the prompts that open the same way whatever is asked, other than the answer's:
+    the English question's translation call (`prompting.translation_prefix_messages`)."""
+    from rag.prompting import translation_prefix_messages
+
+    return [translation_prefix_messages()]
+
+
+def prompt_starts(settings: Settings) -> list[list[Message]]:
+    """Every prompt start the cache holds: the clauses' and the fixed ones."""
+    return clause_prefixes(settings) + fixed_prefixes()
+
+
 def build(settings: Settings | None = None, show_progress: bool = True) -> ClausePrefixCache:
     """Process every clause's prompt starts once and store their states; entries already there are kept."""
     from tqdm import tqdm
@@ -239,7 +254,7 @@ def build(settings: Settings | None = None, show_progress: bool = True) -> Claus
     cache = ClausePrefixCache.open(settings)
     if cache is None:
         raise ModelError("RAG_CLAUSE_PREFIX_CACHE is off")
-    prefixes = clause_prefixes(settings)
+    prefixes = prompt_starts(settings)
     texts = {m[1]["content"] for m in prefixes}
     dropped = cache.keep_only(texts)
     for other in cache.folder.parent.glob("*"):  # another model's or system prompt's states: never used again
@@ -256,7 +271,7 @@ def build(settings: Settings | None = None, show_progress: bool = True) -> Claus
     for leftover in cache.folder.glob("*.tmp"):  # an interrupted build's half-written files
         leftover.unlink(missing_ok=True)
     started, processed = time.perf_counter(), 0
-    for messages in tqdm(todo, desc="caching clause prompt starts", unit="start", disable=not show_progress):
+    for messages in tqdm(todo, desc="caching prompt starts", unit="start", disable=not show_progress):
         tokens = chat_prefix_tokens(llm, messages)
         state, evaluated = evaluate_prefix(llm, tokens)
         cache.add(messages[1]["content"], tokens, state)
@@ -289,7 +304,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.check:
             cache = ClausePrefixCache.open(settings)
-            texts = {m[1]["content"] for m in clause_prefixes(settings)}
+            texts = {m[1]["content"] for m in prompt_starts(settings)}
             have = sum(1 for e in cache.entries if e.text in texts)
             print(f"clause prefix cache: {have} of {len(texts)} prompt starts cached in {cache.folder}")
             return 0 if have == len(texts) else 1

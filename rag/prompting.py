@@ -74,6 +74,16 @@ def translation_messages(english: str) -> list[dict[str, str]]:
     ]
 
 
+QUESTION_SLOT = "\x00question\x00"  # where the question goes in prompts/translate.txt
+
+
+def translation_prefix_messages() -> list[dict[str, str]]:
+    """The start of every translation prompt, up to the question: the prefix cache holds it, so an
+    English question's first call processes only the question (~30 tokens fewer)."""
+    head = prompt_file("translate.txt").strip().format(question=QUESTION_SLOT).split(QUESTION_SLOT)[0]
+    return [system_message(), {"role": "user", "content": head}]
+
+
 def with_previous(question: str, previous: str) -> str:
     """A follow-up ("那广东省的行动计划呢？") means nothing to the model without the earlier question."""
     return prompt_file("followup.txt").strip().format(question=question, previous=previous)

@@ -24,6 +24,7 @@ DEV = PROJECT_ROOT / "eval" / "datasets" / "dev.jsonl"
         ("users-dev-3.jsonl", 36),
         ("users-dev-4.jsonl", 48),
         ("users-heldout-4.jsonl", 84),
+        ("users-heldout-5.jsonl", 84),
     ],
 )
 def test_every_evidence_snippet_stands_verbatim_in_a_document(settings, name, at_least):

@@ -19,17 +19,22 @@ class ScriptedModel:
 
     name = "scripted"
 
-    def __init__(self) -> None:
+    def __init__(self, script: list[str] = ANSWER) -> None:
+        self.script = script
         self.max_tokens: list[int] = []
+        self.yielded = 0  # pieces the caller took before it stopped the stream
 
     def stream(self, messages, max_tokens, temperature, usage=None):
         self.max_tokens.append(max_tokens)
-        written = ANSWER[:max_tokens]
-        ended = len(ANSWER) < max_tokens  # room left for the end token
+        written = self.script[:max_tokens]
+        ended = len(self.script) < max_tokens  # room left for the end token
         try:
-            yield from written
+            for piece in written:
+                self.yielded += 1
+                yield piece
         finally:
-            call = Usage(1, 100, 0, len(written) + ended, "stop" if ended else "length")
+            ended = ended and self.yielded == len(written)
+            call = Usage(1, 100, 0, self.yielded + ended, "stop" if ended else "length")
             if usage is not None:
                 usage.add(call)
 
@@ -40,8 +45,8 @@ class ScriptedModel:
         return 0
 
 
-def _answer(pipeline, **settings):
-    model = ScriptedModel()
+def _answer(pipeline, script: list[str] = ANSWER, **settings):
+    model = ScriptedModel(script)
     scripted = AnswerPipeline(replace(pipeline.settings, **settings), pipeline.index, pipeline.retriever, model)
     return scripted.predict(QUESTION), model
 
@@ -67,3 +72,25 @@ def test_an_answer_that_ends_exactly_at_its_limit_is_not_cut(pipeline):
     pred, model = _answer(pipeline, answer_time_budget_s=0.1, min_answer_tokens=len(ANSWER) + 1)
     assert model.max_tokens == [len(ANSWER) + 1] and pred.extra["usage"]["completion_tokens"] == len(ANSWER) + 1
     assert "stopped" not in pred.extra and "95%" in pred.answer
+
+
+# figures the clauses do not give: grounding drops both sentences
+UNSUPPORTED = ["东莞到2025年食品抽检合格率", "达到99.9%以上[1]。", "制造业产品质量合格率", "达到97%以上[1]。"]
+MORE = ["农产品监测合格率", "达到96%以上[1]。", "药品抽验合格率", "达到93%以上[1]。", "服务质量满意度", "达到85分[1]。"]
+
+
+def test_an_answer_whose_sentences_grounding_drops_stops_and_is_quoted(pipeline):
+    pred, model = _answer(pipeline, [*UNSUPPORTED, *MORE], stop_unsupported_after=2)
+    assert model.yielded == len(UNSUPPORTED)  # not one piece after the second sentence
+    assert pred.extra["stopped"] == "unsupported" and pred.extra["route"].startswith("extractive-ungrounded")
+    assert pred.extra["usage"]["completion_tokens"] == len(UNSUPPORTED) and "+cut" not in pred.extra["route"]
+    assert "98.5%" in pred.answer and "99.9" not in pred.answer  # the quote of the clause
+
+
+def test_one_dropped_sentence_or_the_stop_off_lets_the_model_write_on(pipeline):
+    # one sentence is not enough to stop: the next, supported, is kept
+    pred, model = _answer(pipeline, [*UNSUPPORTED[:2], *FIRST], stop_unsupported_after=2)
+    assert model.yielded == 2 + len(FIRST) and "stopped" not in pred.extra
+    assert pred.extra["route"].startswith("llm-trimmed") and "98.5%" in pred.answer
+    pred, model = _answer(pipeline, [*UNSUPPORTED, *MORE], stop_unsupported_after=0)
+    assert model.yielded == len(UNSUPPORTED) + len(MORE) and "stopped" not in pred.extra

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rag.postchecks import GROUNDED_CHECKS, RAW_CHECKS, CheckContext, check_answer
+from rag.postchecks import GROUNDED_CHECKS, RAW_CHECKS, CheckContext, check_answer, nothing_supported
 from tests.rag.hand_blocks import B1, B2, B3
 
 
@@ -101,3 +101,12 @@ def test_near_copies_of_the_short_name_and_repeated_names_keep_the_models_answer
     three = "".join(f"《东莞2024方案》{s}[1]。" for s in said)
     answer, _, route = check_answer(three, ctx)
     assert route != "extractive-repetition" and answer.count("《東莞市質量強市方案(2024)》") == 3
+
+
+def test_a_stream_is_hopeless_only_after_enough_whole_sentences_all_dropped():
+    wrong = "食品抽检合格率达到99.9%以上[2]。制造业产品质量合格率达到97%以上[2]。"
+    assert nothing_supported(wrong, _ctx(), 2)
+    assert not nothing_supported(wrong, _ctx(), 3)  # two sentences, three asked for
+    assert not nothing_supported(wrong + "农产品", _ctx(), 3)  # an unfinished sentence does not count
+    assert not nothing_supported(wrong, _ctx(), 0)  # off
+    assert not nothing_supported("正式方案要求食品抽检合格率达到98.5%以上[2]。" + wrong, _ctx(), 2)  # one stands

@@ -119,3 +119,18 @@ def test_a_clause_starts_at_each_of_its_sentences_normalised_as_excerpts_are():
         "鼓励企业创新(试点),推广经验。",
     ]
     assert clause_starts("") == []
+
+
+def test_the_cache_holds_the_translation_prompts_start_up_to_the_question(settings, tmp_path):
+    from rag.prefix_cache import prompt_starts
+    from rag.prompting import translation_messages, translation_prefix_messages
+
+    start = translation_prefix_messages()
+    assert start in prompt_starts(settings)
+    question = "Does Dongguan support small firms' brands?"
+    messages = translation_messages(question)
+    assert messages[0] == start[0] and messages[1]["content"].startswith(start[1]["content"])
+    assert question not in start[1]["content"] and start[1]["content"].strip()
+    cache = ClausePrefixCache(tmp_path, system_message()["content"])
+    cache.add(start[1]["content"], [0], b"")
+    assert cache.covered_chars(messages) == len(start[1]["content"])

@@ -48,6 +48,21 @@ def test_every_clauses_cached_start_is_how_its_prompts_are_tokenized(settings):
             assert start == tokens[:-1], (messages[1]["content"][-20:], text)
 
 
+def test_the_translation_prompts_cached_start_is_how_its_prompts_are_tokenized(settings):
+    """An English question (or one opening with a place already put in Chinese) after the
+    translation prompt's start leaves the start's tokens as they are, but maybe its last."""
+    from llama_cpp import Llama
+
+    from rag.prompting import translation_messages, translation_prefix_messages
+
+    vocab = Llama(model_path=str(settings.generator_path), vocab_only=True, verbose=False)
+    tokens = chat_prefix_tokens(vocab, translation_prefix_messages())
+    questions = ["Is there help for brands?", "东莞's plan: who leads metrology?", " 2025 target?", "'quality' awards"]
+    for question in questions:
+        whole = chat_prefix_tokens(vocab, translation_messages(question))
+        assert whole[: len(tokens) - 1] == tokens[:-1], question
+
+
 def _next_token_logits(llm) -> np.ndarray:
     return np.ctypeslib.as_array(llm._ctx.get_logits(), shape=(llm.n_vocab(),)).copy()
 
