@@ -143,7 +143,8 @@ class AnswerPipeline:
         analysis = self.retriever.analyzer.analyze(
             question,
             previous=context,
-            is_followup=bool(context) and is_followup(question),
+            # a turn leaning on the previous one: by its words, or naming no topic of its own
+            is_followup=bool(context) and (is_followup(question) or self.retriever.analyzer.names_no_topic(question)),
             translate=translate,
             previous_answer=replied,
         )
@@ -313,7 +314,9 @@ class AnswerPipeline:
         # a Chinese question's gray-zone judge read this very prompt: it is in the prefix cache
         judged_prompt = verdict is not None and turn.lang != "english"
         ctx = self._check_context(turn, result, blocks, plan)
-        raw = yield from self._generate(turn, blocks, plan, ctx, prompt_cached=judged_prompt)
+        # not where a refusal declines (the gray zone) or a later part or side may stand on its own
+        stop_after = 0 if gray_zone or plan.parts or plan.compare else self.settings.stop_unsupported_after
+        raw = yield from self._generate(turn, blocks, plan, ctx, stop_after, prompt_cached=judged_prompt)
         # the model says it finds no answer, or writes nothing but "[1]" (a failed model is no opinion)
         if found_nothing(raw) and not plan.parts and "llm_error" not in turn.pred.extra:
             if gray_zone:  # only just "answer", and the judge already said yes: a refusal declines
@@ -434,15 +437,16 @@ class AnswerPipeline:
         blocks: list[Block],
         plan: PromptPlan,
         ctx: CheckContext | None = None,
+        stop_after: int = 0,
         prompt_cached: bool = False,
     ) -> Iterator[Token]:
         """Stream the model's answer as `Token`s; returns the raw text (a failed model leaves it short).
         Stopped at its token limit (RAG_MAX_NEW_TOKENS or the time budget), in a loop, or (with
-        `ctx`) once RAG_STOP_UNSUPPORTED_AFTER whole sentences are written and grounding drops them
-        all, `extra.stopped` says so."""
+        `ctx` and `stop_after`) once grounding drops that many of its whole sentences and keeps
+        nothing that says anything (`postchecks.nothing_supported`), `extra.stopped` says so."""
         raw = ""
         checked = 0  # characters of whole sentences already checked
-        min_sentences = self.settings.stop_unsupported_after if ctx is not None else 0
+        stop_after = stop_after if ctx is not None else 0
         messages = self._answer_prompt(turn, blocks, plan)
         new_prompt_chars = 0
         if self.settings.answer_time_budget_s and not prompt_cached:  # only the time budget reads it
@@ -458,9 +462,9 @@ class AnswerPipeline:
                 if is_degenerate(raw):  # a loop only costs time from here on: the checks cut it anyway
                     turn.pred.extra["stopped"] = "repetition"
                     break
-                if min_sentences and (whole := len(whole_sentences(raw))) > checked:  # a sentence ended
+                if stop_after and (whole := len(whole_sentences(raw))) > checked:  # a sentence ended
                     checked = whole
-                    if nothing_supported(raw, ctx, min_sentences):
+                    if nothing_supported(raw, ctx, stop_after):
                         turn.pred.extra["stopped"] = "unsupported"
                         break
         except (LLMError, ModelError) as exc:

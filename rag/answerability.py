@@ -46,6 +46,7 @@ if TYPE_CHECKING:  # the retrieval result is decided here, not built: no import 
 EVIDENCE_CLAUSES = 3  # the top clauses whose text must state the asked-for thing
 PLACE_CONTEXT_CHARS = 3  # characters after a place name that must match for "mentioned the same way"
 NUMBER = re.compile(r"(?<![A-Za-z\d.])\d+(?:\.\d+)?(?![A-Za-z\d])")  # not "PM2.5", "5G", "3D"
+SHORT_YEAR = re.compile(r"(?<![A-Za-z\d.])(\d\d)(?=\s*年)")  # "到25年": a year written short
 QUOTED = re.compile(r"[“\"「『《]([^”\"」』》]*[\u4e00-\u9fff][^”\"」』》]*)[”\"」』》]")
 FIGURE_TYPES = {"count", "amount", "rate"}  # asked about today or the nation, these need a local, present figure
 ANCHOR_MIN_IDF_SHARE = 0.1  # an anchor word is rarer than this share of the rarest word (not 质量)
@@ -86,6 +87,12 @@ class EvidenceJudge:
         self.corpus_numbers = set(NUMBER.findall(normalize(" ".join(clause_texts))))
         self.corpus_key = match_key("\n".join(clause_texts + titles))
         self._threshold = threshold
+
+    def _unseen_number(self, text: str) -> str:
+        """The first number of `text` no document mentions; "25年" counts as 2025 when the plans
+        mention that year (people write years short: "到25年", "16-17年")."""
+        short = {m.group(1) for m in SHORT_YEAR.finditer(text) if "20" + m.group(1) in self.corpus_numbers}
+        return next((n for n in NUMBER.findall(text) if n not in self.corpus_numbers and n not in short), "")
 
     @property
     def threshold(self) -> float:
@@ -143,7 +150,7 @@ class EvidenceJudge:
             other_place=next(
                 (p for p in analysis.other_places if not _mentioned_alike(p, analysis.repaired, top_text)), ""
             ),
-            unseen_number=next((n for n in NUMBER.findall(low_ask) if n not in self.corpus_numbers), ""),
+            unseen_number=self._unseen_number(low_ask),
             # a name the user quoted (not one a translation put in quotes)
             unseen_term=next(
                 (t for t in QUOTED.findall(analysis.normalized) if match_key(t) not in self.corpus_key), ""

@@ -65,9 +65,9 @@ class Settings:
     # RAG_ANSWER_TIME_BUDGET_S: seconds an answer's model calls may take on that CPU; generation stops
     # there at a whole sentence (0 = off: RAG_MAX_NEW_TOKENS only). Costs comparisons: see the README.
     answer_time_budget_s: float = 0.0
-    # the model's answer stops once this many whole sentences are written and grounding drops every
-    # one of them: the checks would replace it with a quote anyway (0 = off: it writes to its end)
-    stop_unsupported_after: int = 2  # RAG_STOP_UNSUPPORTED_AFTER: sentences
+    # the model's answer stops once grounding has dropped this many of its sentences and kept nothing
+    # that says anything: it would be quoted unless a later sentence stood (0 = off: it writes to its end)
+    stop_unsupported_after: int = 2  # RAG_STOP_UNSUPPORTED_AFTER: dropped sentences
     min_answer_tokens: int = 48  # RAG_MIN_ANSWER_TOKENS: tokens an answer may generate even past that budget
     translate_english: bool = (
         True  # RAG_TRANSLATE_ENGLISH: translate English questions with the model (else glossary only)

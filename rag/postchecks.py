@@ -7,6 +7,8 @@ before it began go on through the checks ("llm-trimmed"), as do the whole senten
 stopped at its token limit. The checks on the raw text run first; then code
 renumbers the citations and drops unsupported sentences (`cite_answer`, `ground_answer`), and the
 checks on that grounded text run. Add a check by writing one function and listing it here.
+`nothing_supported` runs the same citing and grounding on a stream's whole sentences so far, so
+that the model can be stopped once its answer is bound to be quoted.
 """
 
 from __future__ import annotations
@@ -28,7 +30,6 @@ from rag.factcheck import (
     topic_terms,
     whole_sentences,
 )
-from rag.text import split_sentences
 
 
 @dataclass(frozen=True)
@@ -117,14 +118,29 @@ def fallback(ctx: CheckContext, why: str) -> tuple[str, list[Block], str]:
     return answer, cited, f"extractive-{why}"
 
 
-def nothing_supported(raw: str, ctx: CheckContext, min_sentences: int) -> bool:
-    """The model has written at least `min_sentences` whole sentences and grounding drops every one:
-    its answer, were it stopped here, would be replaced by a quote (a stream stops then, instead of
-    paying for sentences that would most likely go the same way)."""
+def nothing_supported(raw: str, ctx: CheckContext, min_dropped: int) -> bool:
+    """Grounding drops at least `min_dropped` of the whole sentences the model has written so far
+    and what it keeps says nothing, with no refusal or loop among them: were the model stopped
+    here, its answer would be quoted as "ungrounded". A prediction, not a certainty — a later
+    sentence might have stood — which is why the stream asks for two dropped sentences, and why
+    it is not asked where a refusal or a second part could follow (rag/answer.py)."""
     whole = whole_sentences(raw)
-    if min_sentences < 1 or len(split_sentences(whole)) < min_sentences:
+    if min_dropped < 1 or not whole:
         return False
-    return check_answer(whole, ctx, cut=True)[2] == "extractive-ungrounded"
+    draft = Draft(whole, trimmed=True)
+    if _first_reason(RAW_CHECKS, draft, ctx) or not _cite_and_ground(draft, ctx):
+        return False
+    return draft.removed >= min_dropped and no_content(draft, ctx) == "ungrounded"
+
+
+def _cite_and_ground(draft: Draft, ctx: CheckContext) -> bool:
+    """Cite the draft's sentences and drop the unsupported ones; False when nothing could be cited."""
+    formal = formal_titles(draft.raw, ctx.blocks)  # before citing and grounding, which read document names
+    draft.answer, draft.cited = cite_answer(formal, ctx.blocks, similarity=ctx.similarity, question=ctx.question)
+    if uncited(draft, ctx):
+        return False
+    draft.answer, draft.removed = ground_answer(draft.answer, draft.cited, ctx.prefer_final, ctx.named_docs)
+    return True
 
 
 def check_answer(raw: str, ctx: CheckContext, cut: bool = False) -> tuple[str, list[Block], str]:
@@ -140,11 +156,8 @@ def check_answer(raw: str, ctx: CheckContext, cut: bool = False) -> tuple[str, l
             return fallback(ctx, reason)
         # what it wrote before it began to repeat itself is checked like any answer
         raw, draft = kept, Draft(kept, trimmed=True)
-    formal = formal_titles(raw, ctx.blocks)  # before citing and grounding, which read document names
-    draft.answer, draft.cited = cite_answer(formal, ctx.blocks, similarity=ctx.similarity, question=ctx.question)
-    if reason := uncited(draft, ctx):
-        return fallback(ctx, reason)
-    draft.answer, draft.removed = ground_answer(draft.answer, draft.cited, ctx.prefer_final, ctx.named_docs)
+    if not _cite_and_ground(draft, ctx):
+        return fallback(ctx, "uncited")
     if reason := _first_reason(GROUNDED_CHECKS, draft, ctx):
         return fallback(ctx, reason)
     if draft.removed or draft.trimmed:  # renumbering again drops citations of removed sentences

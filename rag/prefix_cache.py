@@ -15,7 +15,7 @@ The store is a folder per model, system prompt and llama-cpp-python version
 (`RAG_INDEX_DIR/prefix-cache/<fingerprint>/`): `manifest.json` holds each entry's user-message
 prefix and its tokens; `<sha1>.bin` the state bytes (~7 MB each). A state is used for the tokens
 it shares with the prompt the model receives, so a stale entry is never wrong, only unused;
-rebuilding removes entries no clause opens with any more.
+rebuilding removes entries no prompt opens with any more.
 """
 
 from __future__ import annotations
@@ -146,7 +146,7 @@ class ClausePrefixCache:
         self._by_text[text] = entry
 
     def keep_only(self, texts: set[str]) -> int:
-        """Drop the entries no clause opens with any more (their files too); returns how many."""
+        """Drop the entries no prompt opens with any more (their files too); returns how many."""
         stale = [e for e in self.entries if e.text not in texts]
         for e in stale:
             (self.folder / e.file).unlink(missing_ok=True)
@@ -231,17 +231,17 @@ def clause_prefixes(settings: Settings) -> list[list[Message]]:
     return out
 
 
-def fixed_prefixes() -> list[list[Message]]:
+def fixed_prefixes(settings: Settings) -> list[list[Message]]:
     """The starts of the prompts that open the same way whatever is asked, other than the answer's:
-    the English question's translation call (`prompting.translation_prefix_messages`)."""
+    the English question's translation call (`prompting.translation_prefix_messages`), when on."""
     from rag.prompting import translation_prefix_messages
 
-    return [translation_prefix_messages()]
+    return [translation_prefix_messages()] if settings.translate_english else []
 
 
 def prompt_starts(settings: Settings) -> list[list[Message]]:
     """Every prompt start the cache holds: the clauses' and the fixed ones."""
-    return clause_prefixes(settings) + fixed_prefixes()
+    return clause_prefixes(settings) + fixed_prefixes(settings)
 
 
 def build(settings: Settings | None = None, show_progress: bool = True) -> ClausePrefixCache:

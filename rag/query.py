@@ -32,7 +32,14 @@ from rag.documents import DocumentInfo
 from rag.focus import QuestionReader, SubQuestion
 from rag.glossary import chinese_term_groups
 from rag.lexicon import Lexicon, load_lexicon
-from rag.places import named_by_title, place_mentions, read_places, region_names, version_preference
+from rag.places import (
+    named_by_title,
+    place_mentions,
+    read_places,
+    region_names,
+    version_preference,
+    without_versions,
+)
 from rag.text import normalize, script_of
 from rag.typo import CJK_RUN, TypoRepairer, fuzzy_syllable
 
@@ -182,6 +189,15 @@ class QueryAnalyzer:
     def topic_words(self, text: str) -> list[str]:
         """Words of `text` that the plans use and that say what it is about."""
         return self.reader.topic_words(text)
+
+    def names_no_topic(self, question: str) -> bool:
+        """Says which place or version, or what kind of answer, but not what about ("征求意见稿里定的
+        是多少？", "省里的计划是怎么讲的？", "截止到什么时候？"): in a conversation such a turn leans on
+        the previous question whatever its words or length. Chinese only: the plans' words are."""
+        if script_of(question) == "english":
+            return False
+        text = without_versions(normalize(question), list(self.documents.values()), self.lexicon)
+        return not self.reader.whole_topic_words(text)
 
     # -- the one entry point
     def analyze(

@@ -23,6 +23,7 @@ DEV = PROJECT_ROOT / "eval" / "datasets" / "dev.jsonl"
         ("users-heldout.jsonl", 60),
         ("users-dev-3.jsonl", 36),
         ("users-dev-4.jsonl", 48),
+        ("users-dev-5.jsonl", 40),
         ("users-heldout-4.jsonl", 84),
         ("users-heldout-5.jsonl", 84),
     ],

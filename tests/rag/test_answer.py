@@ -144,6 +144,21 @@ def test_followup_is_rewritten_before_retrieval(pipeline):
     assert "98%" in pred.answer
 
 
+def test_a_turn_naming_no_topic_of_its_own_is_read_with_the_previous_question(pipeline):
+    """No follow-up word and not short, but only a version and a kind of answer: it leans on the
+    previous question all the same (without that, the draft's preface ranked first)."""
+    history = [
+        {"role": "user", "content": "东莞2024方案里食品抽检合格率的目标是多少"},
+        {"role": "assistant", "content": "東莞2024方案提出，到2025年食品抽檢合格率達到98.5%以上。[1]"},
+    ]
+    result = pipeline.retrieve("征求意见稿里定的是多少？", history)
+    assert result.analysis.is_followup and "食品抽检合格率" in result.analysis.search_text
+    top = result.clauses[0]
+    assert top.clause.doc_id == "dongguan-2023-draft" and "食品抽检合格率达到98%" in top.clause.text.replace(" ", "")
+    alone = pipeline.retrieve("东莞2024年方案要新增多少家智能工厂？", history)  # a topic of its own
+    assert not alone.analysis.is_followup
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

@@ -94,3 +94,23 @@ def test_one_dropped_sentence_or_the_stop_off_lets_the_model_write_on(pipeline):
     assert pred.extra["route"].startswith("llm-trimmed") and "98.5%" in pred.answer
     pred, model = _answer(pipeline, [*UNSUPPORTED, *MORE], stop_unsupported_after=0)
     assert model.yielded == len(UNSUPPORTED) + len(MORE) and "stopped" not in pred.extra
+
+
+def test_the_stops_price_a_supported_sentence_after_two_dropped_ones_is_never_written(pipeline):
+    """The trade-off, pinned: with the stop off the third sentence would stand (llm-trimmed); with it,
+    the answer is the clause's quote, which states the same figure."""
+    off, _ = _answer(pipeline, [*UNSUPPORTED, *FIRST], stop_unsupported_after=0)
+    on, model = _answer(pipeline, [*UNSUPPORTED, *FIRST], stop_unsupported_after=2)
+    assert off.extra["route"].startswith("llm-trimmed") and "98.5%" in off.answer
+    assert model.yielded == len(UNSUPPORTED) and on.extra["route"].startswith("extractive-ungrounded")
+    assert "98.5%" in on.answer
+
+
+def test_a_multi_part_answer_is_not_stopped_for_its_first_parts_sentences(pipeline):
+    model = ScriptedModel([*UNSUPPORTED, *MORE])
+    scripted = AnswerPipeline(
+        replace(pipeline.settings, stop_unsupported_after=2), pipeline.index, pipeline.retriever, model
+    )
+    pred = scripted.predict("东莞2025年食品抽检合格率的目标是多少？另外首席质量官要设多少名？")
+    assert pred.extra["analysis"]["parts"], pred.extra["analysis"]  # read as two parts
+    assert "stopped" not in pred.extra and model.yielded == len(UNSUPPORTED) + len(MORE)

@@ -103,10 +103,14 @@ def test_near_copies_of_the_short_name_and_repeated_names_keep_the_models_answer
     assert route != "extractive-repetition" and answer.count("《東莞市質量強市方案(2024)》") == 3
 
 
-def test_a_stream_is_hopeless_only_after_enough_whole_sentences_all_dropped():
+def test_a_stream_is_hopeless_only_when_grounding_drops_enough_sentences_and_keeps_nothing():
     wrong = "食品抽检合格率达到99.9%以上[2]。制造业产品质量合格率达到97%以上[2]。"
     assert nothing_supported(wrong, _ctx(), 2)
-    assert not nothing_supported(wrong, _ctx(), 3)  # two sentences, three asked for
+    assert not nothing_supported(wrong, _ctx(), 3)  # two dropped, three asked for
     assert not nothing_supported(wrong + "农产品", _ctx(), 3)  # an unfinished sentence does not count
     assert not nothing_supported(wrong, _ctx(), 0)  # off
     assert not nothing_supported("正式方案要求食品抽检合格率达到98.5%以上[2]。" + wrong, _ctx(), 2)  # one stands
+    # a heading line is no dropped sentence: one figure dropped is not two
+    assert not nothing_supported("东莞的目标如下：\n1. 食品抽检合格率达到99.9%以上[2]；\n", _ctx(), 2)
+    # a refusal among them: the model may be saying it found nothing (a decline, a second opinion)
+    assert not nothing_supported(wrong + "但条款中没有相关规定。", _ctx(), 2)

@@ -4,6 +4,8 @@ tests/rag/test_prefix_cache_model.py (slow)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from rag.excerpts import clause_starts
 from rag.prefix_cache import MANIFEST, ClausePrefixCache
 from rag.prompting import PromptPlan, answer_messages, clause_prefix_messages, evidence_blocks, system_message
@@ -127,6 +129,7 @@ def test_the_cache_holds_the_translation_prompts_start_up_to_the_question(settin
 
     start = translation_prefix_messages()
     assert start in prompt_starts(settings)
+    assert start not in prompt_starts(replace(settings, translate_english=False))  # never sent: not built
     question = "Does Dongguan support small firms' brands?"
     messages = translation_messages(question)
     assert messages[0] == start[0] and messages[1]["content"].startswith(start[1]["content"])

@@ -250,3 +250,20 @@ def test_an_answers_facts_are_held_to_the_named_places_plans_unless_it_compares(
     assert set(a.named_docs) == {"dongguan-2023-draft", "dongguan-2024-plan"}
     # comparing words: a side may be named in a way place detection misses ("省行动计划")
     assert analyzer.analyze("省行动计划和东莞的方案，专利目标哪个高？").named_docs == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "topicless"),
+    [
+        ("征求意见稿里定的是多少？", True),  # a version and a kind of answer
+        ("东莞现在这版方案定的多少", True),
+        ("省里的计划是怎么讲的？", True),
+        ("截止到什么时候？", True),
+        ("生态环境这块有啥要求？", False),  # a new topic
+        ("针对农资有没有专门搞个行动", False),
+        ("东莞2024年方案要新增多少家智能工厂？", False),
+        ("What about the draft?", False),  # English: not read by the plans' words
+    ],
+)
+def test_a_turn_naming_only_a_place_version_or_kind_of_answer_names_no_topic(analyzer, question, topicless):
+    assert analyzer.names_no_topic(question) is topicless
