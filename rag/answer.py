@@ -28,7 +28,7 @@ from rag.errors import ModelError
 from rag.excerpts import Block, document_name_tokens
 from rag.extractive import about_clause, units_answer, units_topic
 from rag.factcheck import found_nothing, is_degenerate, is_refusal, whole_sentences
-from rag.followup import is_followup, parse_history, previous_answer, previous_question
+from rag.followup import parse_history, previous_answer, previous_question
 from rag.index import CorpusIndex, ensure_index
 from rag.judging import AFTER_REFUSAL, GRAY_ZONE, judge_evidence, stage_min_yes
 from rag.llm import ChatBackend, LLMError, Message, Usage, make_backend
@@ -143,8 +143,7 @@ class AnswerPipeline:
         analysis = self.retriever.analyzer.analyze(
             question,
             previous=context,
-            # a turn leaning on the previous one: by its words, or naming no topic of its own
-            is_followup=bool(context) and (is_followup(question) or self.retriever.analyzer.names_no_topic(question)),
+            is_followup=bool(context) and self.retriever.analyzer.leans_on_previous(question),
             translate=translate,
             previous_answer=replied,
         )

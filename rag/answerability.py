@@ -46,7 +46,8 @@ if TYPE_CHECKING:  # the retrieval result is decided here, not built: no import 
 EVIDENCE_CLAUSES = 3  # the top clauses whose text must state the asked-for thing
 PLACE_CONTEXT_CHARS = 3  # characters after a place name that must match for "mentioned the same way"
 NUMBER = re.compile(r"(?<![A-Za-z\d.])\d+(?:\.\d+)?(?![A-Za-z\d])")  # not "PM2.5", "5G", "3D"
-SHORT_YEAR = re.compile(r"(?<![A-Za-z\d.])(\d\d)(?=\s*年)")  # "到25年": a year written short
+# "到25年", "24-25年": a year written short (each of a range)
+SHORT_YEAR = re.compile(r"(?<![A-Za-z\d.])(\d\d)(?=\s*(?:年|[-–—~至到]\s*\d\d\s*年))")
 QUOTED = re.compile(r"[“\"「『《]([^”\"」』》]*[\u4e00-\u9fff][^”\"」』》]*)[”\"」』》]")
 FIGURE_TYPES = {"count", "amount", "rate"}  # asked about today or the nation, these need a local, present figure
 ANCHOR_MIN_IDF_SHARE = 0.1  # an anchor word is rarer than this share of the rarest word (not 质量)

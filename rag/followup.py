@@ -3,7 +3,9 @@
 The cheap method, used by default: when the new turn looks like a follow-up (it leans on an
 earlier turn with 那/这/该/其中…, or is too short to stand alone), prepend the previous user
 question so retrieval sees both the old topic and the new angle. It costs nothing and needs no
-LLM call; `python -m bench.followup` compares it with an LLM rewrite.
+LLM call; `python -m bench.followup` compares it with an LLM rewrite. The pipeline and the
+LangChain retriever also read a turn that names no topic of its own as a follow-up
+(`QueryAnalyzer.leans_on_previous`, which needs the plans' vocabulary).
 """
 
 from __future__ import annotations

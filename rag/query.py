@@ -30,6 +30,7 @@ from typing import Any
 
 from rag.documents import DocumentInfo
 from rag.focus import QuestionReader, SubQuestion
+from rag.followup import is_followup
 from rag.glossary import chinese_term_groups
 from rag.lexicon import Lexicon, load_lexicon
 from rag.places import (
@@ -192,12 +193,22 @@ class QueryAnalyzer:
 
     def names_no_topic(self, question: str) -> bool:
         """Says which place or version, or what kind of answer, but not what about ("征求意见稿里定的
-        是多少？", "省里的计划是怎么讲的？", "截止到什么时候？"): in a conversation such a turn leans on
-        the previous question whatever its words or length. Chinese only: the plans' words are."""
+        是多少？", "省里的计划是怎么讲的？"): typos repaired and place and version words set aside, no
+        word of it is one the plans use about something (a piece of a place name, 城区 of 源城区,
+        is none). Chinese only: the plans' words are. Known limit: a broad turn ("韶关方案有哪些主要
+        措施？") and a topic the plans never use (个人所得税) name none either."""
         if script_of(question) == "english":
             return False
-        text = without_versions(normalize(question), list(self.documents.values()), self.lexicon)
-        return not self.reader.whole_topic_words(text)
+        repaired = self.repairer.repair(normalize(question))[0]
+        text = without_versions(repaired, list(self.documents.values()), self.lexicon)
+        places = [p for p in self.place_names if p in text]
+        return not [w for w in self.reader.topic_words(text) if not any(w in p for p in places)]
+
+    def leans_on_previous(self, question: str) -> bool:
+        """In a conversation, whether this turn is read with the previous question: it points back
+        with a follow-up word or is too short to stand alone (`followup.is_followup`), or names no
+        topic of its own."""
+        return is_followup(question) or self.names_no_topic(question)
 
     # -- the one entry point
     def analyze(

@@ -20,7 +20,6 @@ from pydantic import ConfigDict, Field, PrivateAttr
 from rag.answerability import EvidenceJudge
 from rag.confidence import ConfidenceModel
 from rag.config import Settings, get_settings
-from rag.followup import is_followup
 from rag.index import CorpusIndex
 from rag.query import QueryAnalysis, QueryAnalyzer
 from rag.retrieve.hybrid import HybridRanker
@@ -112,7 +111,7 @@ class HybridRetriever(BaseRetriever):
         analysis = self._analyzer.analyze(
             text,
             previous=context,
-            is_followup=bool(context) and is_followup(text),
+            is_followup=bool(context) and self._analyzer.leans_on_previous(text),
             previous_answer=previous_answer,
         )
         return self.decide(self.retrieve(analysis, filters, k))

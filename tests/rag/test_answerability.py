@@ -207,6 +207,7 @@ def test_a_year_written_short_is_the_year_the_plans_mention(corpus):
     assert "25" not in judge.corpus_numbers and "2025" in judge.corpus_numbers
     assert judge._unseen_number("那到25年要实现啥目标") == ""  # 2025
     assert judge._unseen_number("16-17年的计划") == ""
+    assert "24" not in judge.corpus_numbers and judge._unseen_number("24-25年的目标") == ""  # each of a range
     assert judge._unseen_number("到2031年的目标") == "2031"  # a year the plans never mention
     assert judge._unseen_number("那到25个镇街呢") == "25"  # not a year
     assert judge._unseen_number("到31年的目标") == "31"  # 2031: not in the plans either
