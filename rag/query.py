@@ -192,8 +192,8 @@ class QueryAnalyzer:
         return self.reader.topic_words(text)
 
     def names_no_topic(self, question: str) -> bool:
-        """Says which place or version, or what kind of answer, but not what about ("征求意见稿里定的
-        是多少？", "省里的计划是怎么讲的？"): typos repaired and place and version words set aside, no
+        """Says which place or version, or what kind of answer, but not what about ("草稿里写的是几家？",
+        "省里那份又是咋写的？"): typos repaired and place and version words set aside, no
         word of it is one the plans use about something (a piece of a place name, 城区 of 源城区,
         is none). Chinese only: the plans' words are. Known limit: a broad turn ("韶关方案有哪些主要
         措施？") and a topic the plans never use (个人所得税) name none either."""
