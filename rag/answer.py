@@ -28,7 +28,7 @@ from rag.errors import ModelError
 from rag.excerpts import Block, document_name_tokens
 from rag.extractive import about_clause, units_answer, units_topic
 from rag.factcheck import found_nothing, is_degenerate, is_refusal, whole_sentences
-from rag.followup import parse_history, previous_answer, previous_question
+from rag.followup import parse_history, previous_answer, previous_question_chain
 from rag.index import CorpusIndex, ensure_index
 from rag.judging import AFTER_REFUSAL, GRAY_ZONE, judge_evidence, stage_min_yes
 from rag.llm import ChatBackend, LLMError, Message, Usage, make_backend
@@ -132,7 +132,8 @@ class AnswerPipeline:
         turns = parse_history(history)
         if not isinstance(filters, RetrievalFilters):
             filters = RetrievalFilters.from_dict(filters)
-        previous = previous_question(turns)
+        analyzer = self.retriever.analyzer
+        previous = previous_question_chain(turns, analyzer.leans_on_previous, self.settings.followup_chain)
         # the earlier question goes into the prompt too: the same checks as the current one
         context = check_question(previous, self.settings.max_question_chars).text if previous else None
         replied = previous_answer(turns)
@@ -140,10 +141,10 @@ class AnswerPipeline:
             replied = None
         model_s = [0.0]  # the translation call's seconds: the eval's slow-CPU model counts it by its tokens
         translate = partial(self._translate, usage=usage, seconds=model_s) if self.settings.translate_english else None
-        analysis = self.retriever.analyzer.analyze(
+        analysis = analyzer.analyze(
             question,
             previous=context,
-            is_followup=bool(context) and self.retriever.analyzer.leans_on_previous(question),
+            is_followup=bool(context) and analyzer.leans_on_previous(question),
             translate=translate,
             previous_answer=replied,
         )
@@ -304,7 +305,7 @@ class AnswerPipeline:
             self._judge_about_prompt(turn, result, blocks, plan, GRAY_ZONE) if gray_zone and not plan.parts else None
         )
         if verdict is not None:
-            if turn.lang == "english":  # it read the top sentences: their tokens came out of the budget
+            if not self._judge_reads_clauses(turn, result):  # the top sentences: out of the budget
                 blocks = self._evidence(turn, plan)
             turn.pred.extra["judge"] = verdict.to_dict()
             if verdict.declined:  # only just above the threshold, and the judge reads no answer
@@ -395,14 +396,30 @@ class AnswerPipeline:
     def _judge_about_prompt(
         self, turn: AnswerTurn, result: RetrievalResult, blocks: list[Block], plan: PromptPlan, stage: str
     ) -> JudgeVerdict | None:
-        """The judge about the answer's prompt; English keeps the top sentences, because its answer
-        prompt asks for an English reply and the judge's "是/否" would read against it. In the gray
-        zone the prompt's P(是) has its own bound (RAG_JUDGE_GRAY_MIN_YES)."""
-        if turn.lang == "english":
+        """The judge about the answer's prompt; in the gray zone a Chinese prompt's P(是) has its
+        own bound (RAG_JUDGE_GRAY_MIN_YES). An English answer prompt asks for an English reply,
+        which the judge's "是/否" would read against: the judge reads the same clauses with the
+        model's Chinese translation of the question instead, so the clauses (most of the prompt)
+        are processed once for both calls. Its P(是) on answerable questions in the gray zone runs
+        below the Chinese bound, so it keeps the judge's own (RAG_JUDGE_MIN_YES). Without a model
+        translation the judge reads the top sentences."""
+        if turn.lang != "english":
+            prompt = self._answer_prompt(turn, blocks, plan)
+            return self._judge_evidence(result, blocks, stage, turn.usage, prompt, stage_min_yes(self.settings, stage))
+        if not self._judge_reads_clauses(turn, result):
             return self._judge_evidence(result, blocks, stage, turn.usage)
-        min_yes = stage_min_yes(self.settings, stage)
-        prompt = self._answer_prompt(turn, blocks, plan)
-        return self._judge_evidence(result, blocks, stage, turn.usage, prompt, min_yes)
+        question = result.analysis.translation
+        if result.analysis.is_followup:
+            question = with_previous(question, result.extra["previous"])
+        prompt = answer_messages(blocks, question, "chinese", kind=plan.kind)
+        return self._judge_evidence(result, blocks, stage, turn.usage, prompt)
+
+    @staticmethod
+    def _judge_reads_clauses(turn: AnswerTurn, result: RetrievalResult) -> bool:
+        """Whether the judge reads the answer prompt's clauses (else the top sentences, English
+        without a model translation): then its tokens are the answer's own, not more evidence."""
+        analysis = result.analysis
+        return turn.lang != "english" or (analysis.translation_method == "model" and bool(analysis.translation))
 
     def gray_zone_verdict(
         self, question: str, history: list | None = None, max_above: float | None = None

@@ -94,6 +94,8 @@ class Settings:
     # a follow-up naming no place or version of its own is also searched by the previous reply, at
     # this weight beside the question (0 = off): "它"/"这项" is named there (bench.retrieval's follow-ups)
     previous_answer_weight: float = 1.0  # RAG_PREVIOUS_ANSWER_WEIGHT
+    # a follow-up is read with the previous question and the earlier ones that question leaned on
+    followup_chain: int = 3  # RAG_FOLLOWUP_CHAIN: at most this many earlier questions (1 = the last only)
     dense_weight: float = 1.0  # RAG_DENSE_WEIGHT: weight of the dense ranking in fusion
     bm25_weight: float = 1.0  # RAG_BM25_WEIGHT: weight of the BM25 ranking in fusion
     jurisdiction_boost: float = 1.25  # RAG_JURISDICTION_BOOST: score factor for the named region/version
@@ -184,6 +186,8 @@ class Settings:
                 f"RAG_MIN_ANSWER_TOKENS must be in 1..RAG_MAX_NEW_TOKENS ({self.max_new_tokens}), "
                 f"got {self.min_answer_tokens}"
             )
+        if self.followup_chain < 1:
+            raise ConfigError(f"RAG_FOLLOWUP_CHAIN must be >= 1, got {self.followup_chain}")
         if self.stop_unsupported_after < 0:
             raise ConfigError(f"RAG_STOP_UNSUPPORTED_AFTER must be >= 0 (0 = off), got {self.stop_unsupported_after}")
         if self.max_clause_chars < 100:

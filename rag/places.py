@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from rag.documents import DocumentInfo
+from rag.followup import QUESTION_SEP
 from rag.lexicon import Lexicon, load_lexicon
 from rag.text import normalize, tokens
 
@@ -164,14 +165,18 @@ def read_places(
     text: str, previous: str | None, documents: dict[str, DocumentInfo], lexicon: Lexicon | None = None
 ) -> PlaceReading:
     """Places and versions `text` names; a question naming none keeps the previous question's
-    ("在监管方面提出了什么？" after 韶关 keeps 韶关)."""
+    ("在监管方面提出了什么？" after 韶关 keeps 韶关); of a chain of earlier questions
+    (`followup.previous_question_chain`), the latest one's that names any."""
     lx = lexicon or load_lexicon()
     named, others = place_mentions(text, documents, lx)
     versions = version_preference(text, documents, lx)
     own = bool(named or versions)
-    if previous and not own:
-        named, _ = place_mentions(previous, documents, lx)
-        versions = version_preference(previous, documents, lx)
+    if previous and not own:  # the latest earlier question naming a place or version
+        for earlier in reversed(previous.split(QUESTION_SEP)):
+            named, _ = place_mentions(earlier, documents, lx)
+            versions = version_preference(earlier, documents, lx)
+            if named or versions:
+                break
     wants_draft = any(w in text.lower() for w in lx.draft_words)
     if previous and not wants_draft and not (named or versions):
         wants_draft = any(w in normalize(previous).lower() for w in lx.draft_words)

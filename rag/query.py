@@ -30,7 +30,7 @@ from typing import Any
 
 from rag.documents import DocumentInfo
 from rag.focus import QuestionReader, SubQuestion
-from rag.followup import is_followup
+from rag.followup import asks_of_its_own, is_short, points_back
 from rag.glossary import chinese_term_groups
 from rag.lexicon import Lexicon, load_lexicon
 from rag.places import (
@@ -206,9 +206,15 @@ class QueryAnalyzer:
 
     def leans_on_previous(self, question: str) -> bool:
         """In a conversation, whether this turn is read with the previous question: it points back
-        with a follow-up word or is too short to stand alone (`followup.is_followup`), or names no
-        topic of its own."""
-        return is_followup(question) or self.names_no_topic(question)
+        with a follow-up word, or names no topic of its own, or is short (`followup.is_short`)
+        without asking anything of its own ("药品呢？"). A short Chinese turn with a topic and a
+        question word of its own ("标识码有啥要求？") stands alone; the place it names, or else the
+        previous question's, still holds (rag/places.py)."""
+        if points_back(question) or self.names_no_topic(question):
+            return True
+        if not is_short(question):
+            return False
+        return script_of(question) == "english" or not asks_of_its_own(question)
 
     # -- the one entry point
     def analyze(

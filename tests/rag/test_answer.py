@@ -159,6 +159,21 @@ def test_a_turn_naming_no_topic_of_its_own_is_read_with_the_previous_question(pi
     assert not alone.analysis.is_followup
 
 
+def test_a_followup_to_a_followup_keeps_the_place_of_the_question_before(pipeline):
+    """Three turns: the middle one names no place or topic, so the last is read with both earlier
+    questions, and the place of the first one still holds (it was lost with the last question only)."""
+    history = [
+        {"role": "user", "content": "源城区的方案在计量方面有什么安排？"},
+        {"role": "assistant", "content": "……[1]"},
+        {"role": "user", "content": "具体由谁来牵头？"},
+        {"role": "assistant", "content": "……[1]"},
+    ]
+    result = pipeline.retrieve("那要做到什么程度？", history)
+    assert result.analysis.is_followup and "源城区" in result.analysis.previous
+    assert result.analysis.named_docs and all(d == "yuancheng-plan" for d in result.analysis.named_docs)
+    assert result.clauses[0].clause.doc_id == "yuancheng-plan"
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -283,3 +298,27 @@ def test_the_judge_reads_the_answer_prompt_and_leaves_it_cached_for_the_answer(p
     answer = Usage()
     list(pipeline.backend.stream(pipeline._answer_prompt(turn, blocks, plan), 4, 0.0, answer))
     assert answer.prompt_tokens < 10 and answer.cached_tokens > judged - 40
+
+
+def test_an_english_questions_judge_reads_the_answer_clauses_so_they_are_processed_once(pipeline):
+    """English: the judge reads the answer prompt's clauses with the Chinese translation (a "是/否"
+    would read against "answer in English"); the English answer after it then processes only its
+    own question and language instruction, not the clauses again."""
+    from rag.prediction import AnswerTurn, Prediction
+    from rag.questions import check_question
+
+    question = "What reward does Dongguan give a company that wins the mayor's quality award?"
+    turn = AnswerTurn(Prediction(id="t", question=question), check_question(question, 500))
+    result = pipeline.retrieve(question, usage=turn.usage)
+    assert turn.lang == "english" and result.analysis.translation_method == "model"
+    plan = pipeline._plan(turn, result)
+    blocks = pipeline._evidence(turn, plan)
+    before = turn.usage.model_calls
+    verdict = pipeline._judge_about_prompt(turn, result, blocks, plan, "gray-zone")
+    assert verdict is not None and not verdict.declined and turn.usage.model_calls == before + 1
+    answer = Usage()
+    list(pipeline.backend.stream(pipeline._answer_prompt(turn, blocks, plan), 1, 0.0, answer))
+    tail = pipeline.backend.count_tokens(f"{question}\n{prompt_file('language_en.txt').strip()}")
+    clauses = pipeline.backend.count_tokens("".join(b.excerpt for b in blocks if b.excerpt))
+    assert clauses > 30  # enough excerpt for "not processed again" to show
+    assert answer.prompt_tokens < tail + 12  # the tail and the chat template's last tokens

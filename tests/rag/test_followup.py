@@ -1,6 +1,14 @@
 import pytest
 
-from rag.followup import Turn, condense_question, is_followup, parse_history, previous_answer
+from rag.followup import (
+    QUESTION_SEP,
+    Turn,
+    condense_question,
+    is_followup,
+    parse_history,
+    previous_answer,
+    previous_question_chain,
+)
 
 HISTORY = [Turn("user", "东莞2024年方案中食品抽检合格率的目标是多少？"), Turn("assistant", "98.5%以上。[1]")]
 
@@ -47,3 +55,23 @@ def test_the_cues_come_from_yaml_and_a_broken_file_is_named(tmp_path):
     (tmp_path / "followup.yaml").write_text("starts: [那]\n", encoding="utf-8")
     with pytest.raises(LexiconError, match="refers_back"):
         load_followup_cues(tmp_path)
+
+
+def test_the_previous_question_brings_the_earlier_ones_it_leaned_on():
+    turns = [
+        Turn("user", "源城区对计量器具有什么要求？"),
+        Turn("assistant", "……[1]"),
+        Turn("user", "谁来管？"),
+        Turn("assistant", "……[1]"),
+    ]
+    leans = is_followup  # "谁来管？" is too short to stand alone
+    assert previous_question_chain(turns, leans, 3) == QUESTION_SEP.join(["源城区对计量器具有什么要求？", "谁来管？"])
+    assert previous_question_chain(turns, leans, 1) == "谁来管？"  # RAG_FOLLOWUP_CHAIN=1: the last only
+    standalone = [Turn("user", "东莞的品牌建设有什么目标？"), *turns[:2], Turn("user", "韶关方案里有哪些工作专班？")]
+    assert previous_question_chain(standalone, leans, 3) == "韶关方案里有哪些工作专班？"  # stands alone
+    assert previous_question_chain([Turn("assistant", "您好")], leans, 3) is None
+
+
+def test_a_chain_stops_at_its_limit_oldest_dropped():
+    turns = [Turn("user", q) for q in ("东莞对标准化有什么目标？", "那呢？", "还有呢？", "再呢？")]
+    assert previous_question_chain(turns, is_followup, 3).split(QUESTION_SEP) == ["那呢？", "还有呢？", "再呢？"]

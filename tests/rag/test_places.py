@@ -34,6 +34,14 @@ def test_versions_by_word_and_year_and_the_previous_question_carries_over():
     assert carried.named == {"yc", "yc-d"} and not carried.wants_draft
 
 
+def test_of_a_chain_of_earlier_questions_the_latest_place_carries_over():
+    from rag.followup import QUESTION_SEP
+
+    chain = QUESTION_SEP.join(["广东省的方案对计量有什么要求？", "那源城区呢？", "谁负责？"])
+    assert read_places("有时限吗？", chain, DOCS).named == {"yc", "yc-d"}
+    assert read_places("有时限吗？", chain.replace("那源城区呢？", "还有呢？"), DOCS).named == {"gd"}
+
+
 def test_version_words_go_with_their_own_suffix():
     from rag.places import without_version_words
 

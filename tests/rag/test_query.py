@@ -269,3 +269,19 @@ def test_an_answers_facts_are_held_to_the_named_places_plans_unless_it_compares(
 )
 def test_a_turn_naming_only_a_place_version_or_kind_of_answer_names_no_topic(analyzer, question, topicless):
     assert analyzer.names_no_topic(question) is topicless
+
+
+@pytest.mark.parametrize(
+    ("question", "leans"),
+    [
+        ("药品呢？", True),  # short, asks nothing of its own: the previous question's angle
+        ("计量器具有啥要求？", False),  # short, but a topic and a question word of its own
+        ("谁负责？", True),  # no topic of its own
+        ("那东莞呢？", True),  # points back
+        ("这项有时限吗？", True),
+        ("东莞2024年方案要新增多少家智能工厂？", False),
+        ("And Dongguan?", True),  # English: short
+    ],
+)
+def test_which_turns_of_a_conversation_lean_on_the_previous_question(analyzer, question, leans):
+    assert analyzer.leans_on_previous(question) is leans
