@@ -40,7 +40,7 @@ def main(argv: list[str] | None = None) -> int:
         for q in questions:
             history = parse_history(list(q.history))
             t0 = time.perf_counter()
-            if rewrite == "pipeline":  # condense_question + the previous question's place/version
+            if rewrite == "pipeline":  # the pipeline's own follow-up reading (previous questions, place/version)
                 result = pipeline.retrieve(q.question, list(q.history))
                 standalone = result.extra["standalone_question"]
             else:

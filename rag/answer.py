@@ -28,7 +28,7 @@ from rag.errors import ModelError
 from rag.excerpts import Block, document_name_tokens
 from rag.extractive import about_clause, units_answer, units_topic
 from rag.factcheck import found_nothing, is_degenerate, is_refusal, whole_sentences
-from rag.followup import parse_history, previous_answer, previous_question_chain
+from rag.followup import QUESTION_SEP, parse_history, previous_answer, previous_question_chain
 from rag.index import CorpusIndex, ensure_index
 from rag.judging import AFTER_REFUSAL, GRAY_ZONE, judge_evidence, stage_min_yes
 from rag.llm import ChatBackend, LLMError, Message, Usage, make_backend
@@ -51,6 +51,11 @@ from rag.retrieval import HybridRetriever, RetrievalFilters, RetrievalResult
 from rag.targets import targets_reply
 from rag.text import to_traditional
 from rag.validity import validity_lines
+
+
+def shared_prefix_chars(a: str, b: str) -> int:
+    """How many leading characters `a` and `b` share."""
+    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
 
 
 class AnswerPipeline:
@@ -133,9 +138,9 @@ class AnswerPipeline:
         if not isinstance(filters, RetrievalFilters):
             filters = RetrievalFilters.from_dict(filters)
         analyzer = self.retriever.analyzer
-        previous = previous_question_chain(turns, analyzer.leans_on_previous, self.settings.followup_chain)
-        # the earlier question goes into the prompt too: the same checks as the current one
-        context = check_question(previous, self.settings.max_question_chars).text if previous else None
+        chain = previous_question_chain(turns, analyzer.leans_on_previous, self.settings.followup_chain)
+        # the earlier questions go into the prompt too: each gets the same checks as the current one
+        context = QUESTION_SEP.join(check_question(q, self.settings.max_question_chars).text for q in chain) or None
         replied = previous_answer(turns)
         if replied and is_decline_reply(replied):  # it answered nothing: it names nothing "这个" points to
             replied = None
@@ -304,19 +309,18 @@ class AnswerPipeline:
         verdict = (
             self._judge_about_prompt(turn, result, blocks, plan, GRAY_ZONE) if gray_zone and not plan.parts else None
         )
+        judged = self._judge_prompt(turn, blocks, plan) if verdict is not None else None
         if verdict is not None:
-            if not self._judge_reads_clauses(turn, result):  # the top sentences: out of the budget
+            if judged is None:  # it read the top sentences: their tokens came out of the budget
                 blocks = self._evidence(turn, plan)
             turn.pred.extra["judge"] = verdict.to_dict()
             if verdict.declined:  # only just above the threshold, and the judge reads no answer
                 yield self._judged_decline(turn, result, "judge", "judge")
                 return
-        # a Chinese question's gray-zone judge read this very prompt: it is in the prefix cache
-        judged_prompt = verdict is not None and turn.lang != "english"
         ctx = self._check_context(turn, result, blocks, plan)
         # not where a refusal declines (the gray zone) or a later part or side may stand on its own
         stop_after = 0 if gray_zone or plan.parts or plan.compare else self.settings.stop_unsupported_after
-        raw = yield from self._generate(turn, blocks, plan, ctx, stop_after, prompt_cached=judged_prompt)
+        raw = yield from self._generate(turn, blocks, plan, ctx, stop_after, judged)
         # the model says it finds no answer, or writes nothing but "[1]" (a failed model is no opinion)
         if found_nothing(raw) and not plan.parts and "llm_error" not in turn.pred.extra:
             if gray_zone:  # only just "answer", and the judge already said yes: a refusal declines
@@ -385,7 +389,7 @@ class AnswerPipeline:
         kind_text = analysis.kind_text  # English: the question as typed
         if analysis.is_followup and not analysis.answer_type:
             # "那源城区呢？" asks what the previous question asked (a department, a figure)
-            kind_text = f"{result.extra['previous']} {kind_text}"
+            kind_text = f"{result.extra['previous'].split(QUESTION_SEP)[-1]} {kind_text}"
         return PromptPlan(result.normalized_query, asked_text, asked, clauses, parts, compare, kind_text)
 
     def _evidence(self, turn: AnswerTurn, plan: PromptPlan) -> list[Block]:
@@ -396,30 +400,21 @@ class AnswerPipeline:
     def _judge_about_prompt(
         self, turn: AnswerTurn, result: RetrievalResult, blocks: list[Block], plan: PromptPlan, stage: str
     ) -> JudgeVerdict | None:
-        """The judge about the answer's prompt; in the gray zone a Chinese prompt's P(是) has its
-        own bound (RAG_JUDGE_GRAY_MIN_YES). An English answer prompt asks for an English reply,
-        which the judge's "是/否" would read against: the judge reads the same clauses with the
-        model's Chinese translation of the question instead, so the clauses (most of the prompt)
-        are processed once for both calls. Its P(是) on answerable questions in the gray zone runs
-        below the Chinese bound, so it keeps the judge's own (RAG_JUDGE_MIN_YES). Without a model
-        translation the judge reads the top sentences."""
-        if turn.lang != "english":
-            prompt = self._answer_prompt(turn, blocks, plan)
-            return self._judge_evidence(result, blocks, stage, turn.usage, prompt, stage_min_yes(self.settings, stage))
-        if not self._judge_reads_clauses(turn, result):
+        """The judge about the answer's prompt (`_judge_prompt`); in the gray zone its P(是) has its
+        own bound (RAG_JUDGE_GRAY_MIN_YES). English: about the top sentences (`_judge_prompt`)."""
+        prompt = self._judge_prompt(turn, blocks, plan)
+        if prompt is None:
             return self._judge_evidence(result, blocks, stage, turn.usage)
-        question = result.analysis.translation
-        if result.analysis.is_followup:
-            question = with_previous(question, result.extra["previous"])
-        prompt = answer_messages(blocks, question, "chinese", kind=plan.kind)
-        return self._judge_evidence(result, blocks, stage, turn.usage, prompt)
+        return self._judge_evidence(result, blocks, stage, turn.usage, prompt, stage_min_yes(self.settings, stage))
 
-    @staticmethod
-    def _judge_reads_clauses(turn: AnswerTurn, result: RetrievalResult) -> bool:
-        """Whether the judge reads the answer prompt's clauses (else the top sentences, English
-        without a model translation): then its tokens are the answer's own, not more evidence."""
-        analysis = result.analysis
-        return turn.lang != "english" or (analysis.translation_method == "model" and bool(analysis.translation))
+    def _judge_prompt(self, turn: AnswerTurn, blocks: list[Block], plan: PromptPlan) -> list[Message] | None:
+        """What the judge reads before its yes/no instruction: the answer's own prompt, so it is
+        processed once for both calls. None for English, whose answer prompt asks for an English
+        reply that a "是/否" would read against: the judge reads the top sentences and the question
+        instead, out of the evidence budget. (Tried: the same clauses with the question's Chinese
+        translation, which saved ~100-400 prompt tokens per judged English question but lost an
+        answerable one on users-dev and on users-heldout-5; see the README.)"""
+        return None if turn.lang == "english" else self._answer_prompt(turn, blocks, plan)
 
     def gray_zone_verdict(
         self, question: str, history: list | None = None, max_above: float | None = None
@@ -454,19 +449,25 @@ class AnswerPipeline:
         plan: PromptPlan,
         ctx: CheckContext | None = None,
         stop_after: int = 0,
-        prompt_cached: bool = False,
+        judged: list[Message] | None = None,
     ) -> Iterator[Token]:
         """Stream the model's answer as `Token`s; returns the raw text (a failed model leaves it short).
         Stopped at its token limit (RAG_MAX_NEW_TOKENS or the time budget), in a loop, or (with
         `ctx` and `stop_after`) once grounding drops that many of its whole sentences and keeps
-        nothing that says anything (`postchecks.nothing_supported`), `extra.stopped` says so."""
+        nothing that says anything (`postchecks.nothing_supported`), `extra.stopped` says so.
+        `judged` is the prompt the gray-zone judge just read: what it shares with this one is in
+        llama.cpp's KV cache (the time budget counts only the rest)."""
         raw = ""
         checked = 0  # characters of whole sentences already checked
         stop_after = stop_after if ctx is not None else 0
         messages = self._answer_prompt(turn, blocks, plan)
         new_prompt_chars = 0
-        if self.settings.answer_time_budget_s and not prompt_cached:  # only the time budget reads it
-            new_prompt_chars = len(messages[-1]["content"]) - self.backend.cached_prefix_chars(messages)
+        if self.settings.answer_time_budget_s:  # only the time budget reads it
+            user = messages[-1]["content"]
+            if judged is not None:
+                new_prompt_chars = len(user) - shared_prefix_chars(judged[-1]["content"], user)
+            else:
+                new_prompt_chars = len(user) - self.backend.cached_prefix_chars(messages)
         max_tokens = generation_tokens(self.settings, turn.usage, new_prompt_chars)
         turn.usage.finish_reason = ""
         pieces = self.backend.stream(messages, max_tokens, self.settings.temperature, turn.usage)

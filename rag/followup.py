@@ -4,10 +4,9 @@ The cheap method, used by default: when the new turn looks like a follow-up (it 
 earlier turn with 那/这/该/其中…, or is too short to stand alone), prepend the previous user
 question so retrieval sees both the old topic and the new angle. It costs nothing and needs no
 LLM call; `python -m bench.followup` compares it with an LLM rewrite. The pipeline and the
-LangChain retriever also read a turn that names no topic of its own as a follow-up, and a short
-one with a topic and a question word of its own as standing alone (`QueryAnalyzer.leans_on_previous`,
-which needs the plans' vocabulary); the pipeline reads a follow-up to a follow-up with the earlier
-questions it leaned on (`previous_question_chain`).
+LangChain retriever also read a turn that names no topic of its own as a follow-up
+(`QueryAnalyzer.leans_on_previous`, which needs the plans' vocabulary), and the pipeline reads a
+follow-up to a follow-up with the earlier questions it leaned on (`previous_question_chain`).
 """
 
 from __future__ import annotations
@@ -32,20 +31,18 @@ class FollowupCues:
 
     starts: re.Pattern  # matched at the start of the turn ("那东莞呢？")
     refers_back: re.Pattern  # searched anywhere in it ("这项由谁负责？")
-    asks: re.Pattern  # a question word that asks something of its own ("有啥要求？"), not "呢"
 
 
 @cache
 def load_followup_cues(directory: Path = LEXICON_DIR) -> FollowupCues:
     path = directory / FOLLOWUP_FILE
     data = read_lexicon_file(path)
-    for key in ("starts", "refers_back", "asks"):
+    for key in ("starts", "refers_back"):
         if not isinstance(data.get(key), list) or not data[key]:
             raise LexiconError(f"{path}: {key} must be a non-empty list of patterns")
     return FollowupCues(
         starts=compile_pattern("^(" + "|".join(map(str, data["starts"])) + ")", f"{path}: starts"),
         refers_back=compile_pattern("(" + "|".join(map(str, data["refers_back"])) + ")", f"{path}: refers_back"),
-        asks=compile_pattern("(" + "|".join(map(str, data["asks"])) + ")", f"{path}: asks"),
     )
 
 
@@ -79,26 +76,11 @@ def parse_history(history: list | None) -> list[Turn]:
     return turns
 
 
-def points_back(question: str) -> bool:
-    """Starts or points back with a follow-up word ("那东莞呢？", "这项由谁负责？")."""
-    cues = load_followup_cues()
-    q = normalize(question).strip()
-    return bool(cues.starts.match(q) or cues.refers_back.search(q))
-
-
-def is_short(question: str) -> bool:
-    """Shorter than most questions that stand alone."""
-    return len(normalize(question).strip()) < STANDALONE_MIN_CHARS
-
-
-def asks_of_its_own(question: str) -> bool:
-    """Asks with a question word of its own ("有啥要求？"), not only "X呢？"."""
-    return bool(load_followup_cues().asks.search(normalize(question)))
-
-
 def is_followup(question: str) -> bool:
     """Leans on the previous turn: starts or points back with a follow-up word, or is too short to stand alone."""
-    return points_back(question) or is_short(question)
+    cues = load_followup_cues()
+    q = normalize(question).strip()
+    return bool(cues.starts.match(q) or cues.refers_back.search(q) or len(q) < STANDALONE_MIN_CHARS)
 
 
 def condense_with_llm(question: str, history: list[Turn], backend, template: str, max_tokens: int = 60) -> str:
@@ -118,20 +100,21 @@ def previous_question(history: list[Turn]) -> str | None:
     return previous[-1].strip() if previous else None
 
 
-def previous_question_chain(history: list[Turn], leans_on_previous: Callable[[str], bool], limit: int) -> str | None:
+def previous_question_chain(history: list[Turn], leans_on_previous: Callable[[str], bool], limit: int) -> list[str]:
     """The user's last question, preceded by the earlier ones it leans on: in "东莞对食品安全有什么
     要求？" → "哪个部门负责？" → "有时限吗？", the previous question names no topic of its own, so it
-    is read with the one before it. At most `limit` questions, oldest first, `QUESTION_SEP` apart
-    (so the latest one naming a place is the place that carries over, not all of them)."""
+    is read with the one before it. At most `limit` questions, oldest first (empty: none). The
+    caller joins them with `QUESTION_SEP`, so the latest one naming a place is the place that
+    carries over (rag/places.py), not all of them."""
     questions = [t.content.strip() for t in history if t.role == "user" and t.content.strip()]
     if not questions:
-        return None
+        return []
     chain = [questions[-1]]
     for earlier in reversed(questions[:-1]):
         if len(chain) >= limit or not leans_on_previous(chain[0]):
             break
         chain.insert(0, earlier)
-    return QUESTION_SEP.join(chain)
+    return chain
 
 
 CITATION_MARK = re.compile(r"\[\d+\]")

@@ -5,9 +5,7 @@ For a Chinese question the judge (rag/answerability.py `ModelJudge`) is asked ab
 own prompt, with the yes/no instruction appended: after a refusal the model has just processed that
 prompt, and in the gray zone the answer that follows finds it in the prefix cache; either way the
 prompt is processed once. An English answer prompt asks for an English reply, so there the judge
-is asked about the same clauses with the question's Chinese translation (the clauses are still
-processed once); without a model translation, about the top clause sentences (~100 tokens, out of
-the answer's one budget).
+reads the top clause sentences and the question (~100 tokens, out of the answer's one budget).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import yaml
 
 from rag.config import PROJECT_ROOT, Settings
 from rag.excerpts import Block, build_blocks, prompt_lines
+from rag.followup import QUESTION_SEP
 from rag.llm import Usage
 from rag.text import normalize, to_traditional
 
@@ -85,7 +86,11 @@ def translation_prefix_messages() -> list[dict[str, str]]:
 
 
 def with_previous(question: str, previous: str) -> str:
-    """A follow-up ("那广东省的行动计划呢？") means nothing to the model without the earlier question."""
+    """A follow-up ("那广东省的行动计划呢？") means nothing to the model without the earlier question;
+    `previous` may be a chain of them (`followup.previous_question_chain`), oldest first."""
+    earlier = [q for q in previous.split(QUESTION_SEP) if q.strip()]
+    if len(earlier) > 1:
+        return prompt_file("followup_chain.txt").strip().format(question=question, previous="；".join(earlier))
     return prompt_file("followup.txt").strip().format(question=question, previous=previous)
 
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from rag.documents import DocumentInfo
 from rag.focus import QuestionReader, SubQuestion
-from rag.followup import asks_of_its_own, is_short, points_back
+from rag.followup import is_followup
 from rag.glossary import chinese_term_groups
 from rag.lexicon import Lexicon, load_lexicon
 from rag.places import (
@@ -72,7 +72,7 @@ class QueryAnalysis:
     compare_docs: tuple[str, ...] = ()  # the documents on each side of a comparison
     compare_words: bool = False  # it uses comparing words (和, 哪个高…), whether or not both sides were found
     place_groups: tuple[frozenset[str], ...] = ()  # the named places' documents, one set per place
-    previous: str = ""  # the user's previous question when this turn is a follow-up
+    previous: str = ""  # the user's previous question (and those it leaned on, `followup.QUESTION_SEP` apart)
     # the reply to it, when this follow-up names no place or version of its own: what "it", "这项"
     # or "其中" points to is named there (a turn naming another side asks about that side instead)
     previous_answer: str = ""
@@ -206,15 +206,10 @@ class QueryAnalyzer:
 
     def leans_on_previous(self, question: str) -> bool:
         """In a conversation, whether this turn is read with the previous question: it points back
-        with a follow-up word, or names no topic of its own, or is short (`followup.is_short`)
-        without asking anything of its own ("药品呢？"). A short Chinese turn with a topic and a
-        question word of its own ("标识码有啥要求？") stands alone; the place it names, or else the
-        previous question's, still holds (rag/places.py)."""
-        if points_back(question) or self.names_no_topic(question):
-            return True
-        if not is_short(question):
-            return False
-        return script_of(question) == "english" or not asks_of_its_own(question)
+        with a follow-up word or is too short to stand alone (`followup.is_followup`), or names no
+        topic of its own. A short turn is read with it even when it names a topic and a question
+        word: "有时限吗？", "资金从哪来？" ask about the previous question's topic."""
+        return is_followup(question) or self.names_no_topic(question)
 
     # -- the one entry point
     def analyze(

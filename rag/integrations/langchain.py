@@ -105,8 +105,9 @@ class HybridRetriever(BaseRetriever):
         previous_answer: str | None = None,
     ) -> RetrievalResult:
         """Top-k clauses for `query`, with the decision. `context` is the user's previous question
-        when `query` is a follow-up, `previous_answer` the reply to it (`focus` is accepted for
-        older callers and means the same turn)."""
+        (or several, oldest first, `followup.QUESTION_SEP` apart) when `query` is a follow-up,
+        `previous_answer` the reply to it (`focus` is accepted for older callers and means the same
+        turn)."""
         text = focus or query
         analysis = self._analyzer.analyze(
             text,

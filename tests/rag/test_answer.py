@@ -172,6 +172,16 @@ def test_a_followup_to_a_followup_keeps_the_place_of_the_question_before(pipelin
     assert result.analysis.is_followup and "源城区" in result.analysis.previous
     assert result.analysis.named_docs and all(d == "yuancheng-plan" for d in result.analysis.named_docs)
     assert result.clauses[0].clause.doc_id == "yuancheng-plan"
+    # two places in the chain: the latest one named holds, not both
+    moved = [
+        {"role": "user", "content": "广东省的行动计划在计量方面有什么安排？"},
+        {"role": "assistant", "content": "……[1]"},
+        {"role": "user", "content": "那源城区呢？"},
+        {"role": "assistant", "content": "……[1]"},
+    ]
+    later = pipeline.retrieve("具体谁来牵头？", moved)
+    assert "广东省" in later.analysis.previous and "源城区" in later.analysis.previous
+    assert later.analysis.named_docs and set(later.analysis.named_docs) == {"yuancheng-plan"}
 
 
 def _free_port() -> int:
@@ -298,27 +308,3 @@ def test_the_judge_reads_the_answer_prompt_and_leaves_it_cached_for_the_answer(p
     answer = Usage()
     list(pipeline.backend.stream(pipeline._answer_prompt(turn, blocks, plan), 4, 0.0, answer))
     assert answer.prompt_tokens < 10 and answer.cached_tokens > judged - 40
-
-
-def test_an_english_questions_judge_reads_the_answer_clauses_so_they_are_processed_once(pipeline):
-    """English: the judge reads the answer prompt's clauses with the Chinese translation (a "是/否"
-    would read against "answer in English"); the English answer after it then processes only its
-    own question and language instruction, not the clauses again."""
-    from rag.prediction import AnswerTurn, Prediction
-    from rag.questions import check_question
-
-    question = "What reward does Dongguan give a company that wins the mayor's quality award?"
-    turn = AnswerTurn(Prediction(id="t", question=question), check_question(question, 500))
-    result = pipeline.retrieve(question, usage=turn.usage)
-    assert turn.lang == "english" and result.analysis.translation_method == "model"
-    plan = pipeline._plan(turn, result)
-    blocks = pipeline._evidence(turn, plan)
-    before = turn.usage.model_calls
-    verdict = pipeline._judge_about_prompt(turn, result, blocks, plan, "gray-zone")
-    assert verdict is not None and not verdict.declined and turn.usage.model_calls == before + 1
-    answer = Usage()
-    list(pipeline.backend.stream(pipeline._answer_prompt(turn, blocks, plan), 1, 0.0, answer))
-    tail = pipeline.backend.count_tokens(f"{question}\n{prompt_file('language_en.txt').strip()}")
-    clauses = pipeline.backend.count_tokens("".join(b.excerpt for b in blocks if b.excerpt))
-    assert clauses > 30  # enough excerpt for "not processed again" to show
-    assert answer.prompt_tokens < tail + 12  # the tail and the chat template's last tokens

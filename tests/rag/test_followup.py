@@ -65,13 +65,23 @@ def test_the_previous_question_brings_the_earlier_ones_it_leaned_on():
         Turn("assistant", "……[1]"),
     ]
     leans = is_followup  # "谁来管？" is too short to stand alone
-    assert previous_question_chain(turns, leans, 3) == QUESTION_SEP.join(["源城区对计量器具有什么要求？", "谁来管？"])
-    assert previous_question_chain(turns, leans, 1) == "谁来管？"  # RAG_FOLLOWUP_CHAIN=1: the last only
+    assert previous_question_chain(turns, leans, 3) == ["源城区对计量器具有什么要求？", "谁来管？"]
+    assert previous_question_chain(turns, leans, 1) == ["谁来管？"]  # RAG_FOLLOWUP_CHAIN=1: the last only
     standalone = [Turn("user", "东莞的品牌建设有什么目标？"), *turns[:2], Turn("user", "韶关方案里有哪些工作专班？")]
-    assert previous_question_chain(standalone, leans, 3) == "韶关方案里有哪些工作专班？"  # stands alone
-    assert previous_question_chain([Turn("assistant", "您好")], leans, 3) is None
+    assert previous_question_chain(standalone, leans, 3) == ["韶关方案里有哪些工作专班？"]  # stands alone
+    assert previous_question_chain([Turn("assistant", "您好")], leans, 3) == []
 
 
 def test_a_chain_stops_at_its_limit_oldest_dropped():
     turns = [Turn("user", q) for q in ("东莞对标准化有什么目标？", "那呢？", "还有呢？", "再呢？")]
-    assert previous_question_chain(turns, is_followup, 3).split(QUESTION_SEP) == ["那呢？", "还有呢？", "再呢？"]
+    assert previous_question_chain(turns, is_followup, 3) == ["那呢？", "还有呢？", "再呢？"]
+
+
+def test_the_prompt_names_every_earlier_question_of_a_chain_in_order():
+    from rag.prompting import with_previous
+
+    one = with_previous("有时限吗？", "东莞对食品安全有什么要求？")
+    assert "上一个问题是：东莞对食品安全有什么要求？" in one
+    chain = with_previous("有时限吗？", QUESTION_SEP.join(["东莞对食品安全有什么要求？", "谁负责？"]))
+    assert chain.startswith("有时限吗？") and "东莞对食品安全有什么要求？；谁负责？" in chain
+    assert QUESTION_SEP not in chain

@@ -274,8 +274,8 @@ def test_a_turn_naming_only_a_place_version_or_kind_of_answer_names_no_topic(ana
 @pytest.mark.parametrize(
     ("question", "leans"),
     [
-        ("药品呢？", True),  # short, asks nothing of its own: the previous question's angle
-        ("计量器具有啥要求？", False),  # short, but a topic and a question word of its own
+        ("药品呢？", True),  # short: the previous question's angle
+        ("有时限吗？", True),  # short, a topic word and a question word, but about the previous topic
         ("谁负责？", True),  # no topic of its own
         ("那东莞呢？", True),  # points back
         ("这项有时限吗？", True),
