@@ -53,11 +53,6 @@ from rag.text import to_traditional
 from rag.validity import validity_lines
 
 
-def shared_prefix_chars(a: str, b: str) -> int:
-    """How many leading characters `a` and `b` share."""
-    return next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
-
-
 class AnswerPipeline:
     """Index + retriever + generator; shared by every request (generation is serialised)."""
 
@@ -320,7 +315,8 @@ class AnswerPipeline:
         ctx = self._check_context(turn, result, blocks, plan)
         # not where a refusal declines (the gray zone) or a later part or side may stand on its own
         stop_after = 0 if gray_zone or plan.parts or plan.compare else self.settings.stop_unsupported_after
-        raw = yield from self._generate(turn, blocks, plan, ctx, stop_after, judged)
+        # a gray-zone judge that read this very prompt left it in the prefix cache
+        raw = yield from self._generate(turn, blocks, plan, ctx, stop_after, prompt_cached=judged is not None)
         # the model says it finds no answer, or writes nothing but "[1]" (a failed model is no opinion)
         if found_nothing(raw) and not plan.parts and "llm_error" not in turn.pred.extra:
             if gray_zone:  # only just "answer", and the judge already said yes: a refusal declines
@@ -449,25 +445,19 @@ class AnswerPipeline:
         plan: PromptPlan,
         ctx: CheckContext | None = None,
         stop_after: int = 0,
-        judged: list[Message] | None = None,
+        prompt_cached: bool = False,
     ) -> Iterator[Token]:
         """Stream the model's answer as `Token`s; returns the raw text (a failed model leaves it short).
         Stopped at its token limit (RAG_MAX_NEW_TOKENS or the time budget), in a loop, or (with
         `ctx` and `stop_after`) once grounding drops that many of its whole sentences and keeps
-        nothing that says anything (`postchecks.nothing_supported`), `extra.stopped` says so.
-        `judged` is the prompt the gray-zone judge just read: what it shares with this one is in
-        llama.cpp's KV cache (the time budget counts only the rest)."""
+        nothing that says anything (`postchecks.nothing_supported`), `extra.stopped` says so."""
         raw = ""
         checked = 0  # characters of whole sentences already checked
         stop_after = stop_after if ctx is not None else 0
         messages = self._answer_prompt(turn, blocks, plan)
         new_prompt_chars = 0
-        if self.settings.answer_time_budget_s:  # only the time budget reads it
-            user = messages[-1]["content"]
-            if judged is not None:
-                new_prompt_chars = len(user) - shared_prefix_chars(judged[-1]["content"], user)
-            else:
-                new_prompt_chars = len(user) - self.backend.cached_prefix_chars(messages)
+        if self.settings.answer_time_budget_s and not prompt_cached:  # only the time budget reads it
+            new_prompt_chars = len(messages[-1]["content"]) - self.backend.cached_prefix_chars(messages)
         max_tokens = generation_tokens(self.settings, turn.usage, new_prompt_chars)
         turn.usage.finish_reason = ""
         pieces = self.backend.stream(messages, max_tokens, self.settings.temperature, turn.usage)
