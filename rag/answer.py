@@ -361,6 +361,7 @@ class AnswerPipeline:
             plan.kind,
             tuple(result.preferred_docs),
             analysis.named_docs,
+            analysis.earlier_questions,
         )
 
     def _plan(self, turn: AnswerTurn, result: RetrievalResult) -> PromptPlan:

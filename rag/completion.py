@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from rag.config import Settings
 from rag.excerpts import Block
-from rag.extractive import complete_comparison, complete_part, complete_units, quote_source
+from rag.extractive import EXTRACTIVE, complete_comparison, complete_part, complete_units, quote_source
 from rag.factcheck import ENGLISH_TERM
 from rag.prompting import reply
 from rag.retrieval import RetrievalResult
@@ -66,10 +66,10 @@ def complete(answer: str, cited: list[Block], route: str, c: Completion) -> tupl
         # bureau of Source County"): the units as the plan names them, cited
         answer, cited, added = complete_units(answer, cited, c.blocks, c.english)
         route += "+units" if added else ""
-    if c.english and cited and not ENGLISH_TERM.search(answer):
+    if c.english and cited and not route.startswith(EXTRACTIVE) and not ENGLISH_TERM.search(answer):
         # the model left out the plans' own terms in brackets (or wrote a Chinese fragment into an
         # English word, "brand无形 asset"): quote the sentence it rests on, so the reader can find
-        # it in the cited (Chinese) clause
+        # it in the cited (Chinese) clause; an extractive answer is the clauses' own words already
         answer, cited = quote_source(answer, cited, c.query)
         route += "+quoted"
     return answer, cited, route
@@ -86,7 +86,7 @@ def _complete_parts(answer: str, cited: list[Block], c: Completion) -> tuple[str
         if kinds.get(part) == "department":  # "…哪个部门牵头？": the units must be named
             answer, cited, n = complete_units(answer, cited, own, c.english)
         else:
-            answer, cited, n = complete_part(answer, cited, own, part, c.english)
+            answer, cited, n = complete_part(answer, cited, own, part, c.english, c.result.analysis.earlier_questions)
         added += n
     for part, decision in zip(c.result.analysis.parts, c.result.part_decisions, strict=True):
         if decision.declined:

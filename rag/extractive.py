@@ -25,6 +25,7 @@ from rag.text import SENTENCE_ENDS, match_key, normalize, to_simplified, tokens,
 
 PART_ANSWERED_SHARE = 0.5  # a part counts as answered when the answer holds this share of its best sentence
 EXTRACTIVE_SENTENCES = 2
+EXTRACTIVE = "extractive"  # how the route of an answer quoted from the clauses begins (postchecks.fallback)
 HEADING_NAMED_SHARE = 0.5  # share of a heading's rarity-weighted words a question names to be about it
 
 
@@ -61,14 +62,20 @@ def complete_comparison(
     return answer, cited, added
 
 
+def part_query(part: str, previous: str = "") -> str:
+    """The words a part's sentence is chosen by: its own, and in a follow-up the earlier questions'
+    ("有没有时间节点" after "首席质量官有啥说法" is about 首席质量官), as a whole follow-up's query has."""
+    return f"{part} {previous}".strip()
+
+
 def complete_part(
-    answer: str, cited: list[Block], own: list[Block], part: str, english: bool
+    answer: str, cited: list[Block], own: list[Block], part: str, english: bool, previous: str = ""
 ) -> tuple[str, list[Block], int]:
     """One part of a multi-part question must be answered from its own clauses: when the answer
     cites none of `own`, append the best sentence of `own` for `part`, quoted and cited."""
     if not own:
         return answer, cited, 0
-    ranked = ranked_sentences(part, part, own, name_tokens(own))
+    ranked = ranked_sentences(part, part_query(part, previous), own, name_tokens(own))
     if not ranked or ranked[0][0] == 0:
         return answer, cited, 0
     _, sentence, block = ranked[0]
@@ -90,13 +97,14 @@ def quote_source(answer: str, cited: list[Block], query: str) -> tuple[str, list
 
 
 def extractive_parts(
-    parts: list[str], blocks: list[Block], english: bool, weight: Callable[[str], float] = len
+    parts: list[str], blocks: list[Block], english: bool, weight: Callable[[str], float] = len, previous: str = ""
 ) -> tuple[str, list[Block]]:
-    """The extractive answer of a multi-part question: the best sentence (or the units) for each part."""
+    """The extractive answer of a multi-part question: the best sentence (or the units) for each
+    part; `previous`: a follow-up's earlier questions (`part_query`)."""
     lines: list[str] = []
     cited: list[Block] = []
     for part in parts:
-        text, got = extractive_answer(part, part, blocks, english, sentences=1, weight=weight)
+        text, got = extractive_answer(part, part_query(part, previous), blocks, english, sentences=1, weight=weight)
         for b in got:
             if b not in cited:
                 cited.append(b)

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from rag.citations import cite_answer, formal_titles
 from rag.excerpts import Block, idf_weight
-from rag.extractive import extractive_answer, extractive_parts
+from rag.extractive import EXTRACTIVE, extractive_answer, extractive_parts
 from rag.factcheck import (
     before_loop,
     ground_answer,
@@ -47,6 +47,7 @@ class CheckContext:
     kind_text: str = ""  # the words saying what kind of answer is wanted (default: `question`)
     preferred_docs: tuple[str, ...] = ()  # the documents the question names: a quote comes from them if it can
     named_docs: tuple[str, ...] = ()  # the documents of the places the question names: its facts stand there
+    previous: str = ""  # a follow-up's earlier questions: a multi-part one's parts are quoted with them
 
     @property
     def kind(self) -> str:
@@ -112,10 +113,10 @@ def fallback(ctx: CheckContext, why: str) -> tuple[str, list[Block], str]:
     # a question naming Dongguan's plan is not answered by quoting Shaoguan's
     blocks = [b for b in ctx.blocks if b.scored.document.doc_id in ctx.preferred_docs] or ctx.blocks
     if ctx.parts:
-        answer, cited = extractive_parts(ctx.parts, blocks, ctx.english, weight)
+        answer, cited = extractive_parts(ctx.parts, blocks, ctx.english, weight, ctx.previous)
     else:
         answer, cited = extractive_answer(ctx.question, ctx.query, blocks, ctx.english, kind=ctx.kind, weight=weight)
-    return answer, cited, f"extractive-{why}"
+    return answer, cited, f"{EXTRACTIVE}-{why}"
 
 
 def nothing_supported(raw: str, ctx: CheckContext, min_dropped: int) -> bool:

@@ -111,6 +111,12 @@ class QueryAnalysis:
     def multi_part(self) -> bool:
         return len(self.parts) > 1
 
+    @property
+    def earlier_questions(self) -> str:
+        """The earlier questions a follow-up is read with ("" when it stands alone, history or not):
+        its parts are searched and quoted with them ("有没有时间节点" is about the previous topic)."""
+        return self.previous if self.is_followup else ""
+
     def english_of(self, ask: str) -> str:
         """The English words behind `ask` ("" for a Chinese question): a part's own English text when
         `ask` is one, else the whole English question (`ask` is its translation or a side's topic)."""

@@ -214,4 +214,4 @@ class HybridRanker:
 
 def _followup_prefix(analysis: QueryAnalysis) -> str:
     """The previous question and a space, when this turn is a follow-up: parts are searched with it."""
-    return f"{analysis.previous} " if analysis.is_followup and analysis.previous else ""
+    return f"{analysis.earlier_questions} " if analysis.earlier_questions else ""

@@ -26,3 +26,43 @@ def test_an_english_answer_without_the_plans_term_in_brackets_quotes_its_source(
     # the term given in brackets: nothing added
     given = "Banks promote a quality loan (质量贷) [1]."
     assert _english(given) == (given, "llm")
+
+
+def test_an_english_answer_quoted_from_the_clauses_is_not_quoted_again():
+    """An extractive answer is the plans' own sentences: quoting its source again repeated it."""
+    result = SimpleNamespace(extra={}, parts=[], analysis=SimpleNamespace(answer_type=""))
+    c = Completion(result, [LOAN], "bank loans for quality?", "质量贷 金融 产品", "english", Settings(), lambda s: "")
+    quoted = "According to the plan (1): “推廣“質量貸”金融產品” [1]"
+    assert complete(quoted, [LOAN], "extractive-refusal", c) == (quoted, [LOAN], "extractive-refusal")
+    assert complete("Banks promote a quality loan product [1].", [LOAN], "llm", c)[2] == "llm+quoted"
+
+
+def test_a_follow_ups_part_is_completed_from_the_earlier_questions_topic():
+    """A part of a follow-up ("有没有时间节点", after a question about 首席质量官) is answered by
+    the sentence about that topic, not by another sentence sharing only the part's own words."""
+    from rag.focus import SubQuestion
+
+    officers = block(
+        1,
+        FINAL,
+        "建设时间另行确定。鼓励开展首席质量官资格培训，到2025年设立10000名以上首席质量官。",
+        clause_id="x/1",
+    )
+    part = "有没有时间节点"
+
+    def completed(earlier: str) -> str:
+        analysis = SimpleNamespace(answer_type="", parts=[SubQuestion(part, part)], earlier_questions=earlier)
+        result = SimpleNamespace(
+            extra={},
+            parts=[[SimpleNamespace(clause=officers.scored.clause)]],
+            part_decisions=[SimpleNamespace(declined=False)],
+            analysis=analysis,
+        )
+        c = Completion(result, [officers], part, part, "simplified", Settings(), lambda s: "")
+        text, _, route = complete("", [], "llm", c)
+        assert route == "llm+parts"
+        return text
+
+    assert "10000名" in completed("东莞方案对首席质量官培训有啥说法")
+    # standing alone (no earlier questions), the part's own words choose
+    assert "另行确定" in completed("")

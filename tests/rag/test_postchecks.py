@@ -114,3 +114,23 @@ def test_a_stream_is_hopeless_only_when_grounding_drops_enough_sentences_and_kee
     assert not nothing_supported("东莞的目标如下：\n1. 食品抽检合格率达到99.9%以上[2]；\n", _ctx(), 2)
     # a refusal among them: the model may be saying it found nothing (a decline, a second opinion)
     assert not nothing_supported(wrong + "但条款中没有相关规定。", _ctx(), 2)
+
+
+def test_a_follow_ups_parts_are_quoted_with_the_earlier_questions_topic():
+    """The model refuses a two-part follow-up ("那要设多少个？有没有时间节点", after a question about
+    首席质量官): each part's quote is chosen with the earlier question's words too."""
+    from tests.rag.hand_blocks import FINAL, block
+
+    brands = block(1, FINAL, "新增省政府质量奖组织2家，争创建设工程鲁班奖4项以上。", clause_id="x/1")
+    officers = block(2, FINAL, "开展首席质量官资格培训，到2025年设立10000名以上首席质量官。", clause_id="x/2")
+    parts = ["那要设多少个", "有没有时间节点"]
+
+    def quoted(previous: str) -> str:
+        question = "那要设多少个？有没有时间节点"
+        ctx = CheckContext([brands, officers], question, "", False, {}, parts=parts, previous=previous)
+        answer, _, route = check_answer("没有相关规定。", ctx)
+        assert route == "extractive-refusal"
+        return answer
+
+    assert "10000名" in quoted("东莞方案对首席质量官培训有啥说法")
+    assert "10000名" not in quoted("")  # alone, "设…个" matches the brands' 建设…2家 sentence

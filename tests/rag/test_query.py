@@ -136,6 +136,9 @@ def test_follow_up_keeps_the_previous_place_and_topic(analyzer):
     a = analyzer.analyze("那这个归谁管？", previous="韶关对品牌建设有什么奖励？", is_followup=True)
     assert a.places == ("shaoguan-interpretation",)
     assert "品牌" in a.search_text
+    assert a.earlier_questions == "韶关对品牌建设有什么奖励？"  # its parts are quoted with it
+    alone = analyzer.analyze("源城区的计量工作由谁负责？", previous="韶关对品牌建设有什么奖励？", is_followup=False)
+    assert alone.earlier_questions == ""  # a conversation's new question is not
 
 
 def test_a_follow_up_naming_no_side_of_its_own_keeps_the_previous_reply(analyzer):
