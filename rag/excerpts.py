@@ -145,8 +145,12 @@ def ranked_sentences(
                 continue
             candidates.append((states(s, wanted), _score(s, qtokens, weight), -b.number, -i, s, b))
     best = max((c[1] for c in candidates), default=0.0)
-    # a sentence stating the asked-for kind of fact goes first, if it is nearly as relevant as the best
-    candidates = [(st and sc > 0 and sc >= STATES_MIN_SHARE * best, sc, *rest) for st, sc, *rest in candidates]
+    # a sentence stating the asked-for kind of fact goes first, if it is nearly as relevant as the
+    # best; when none shares a word with the question ("截止到什么时候？" after a question naming
+    # the plan), stating it is all that tells them apart
+    candidates = [
+        (st and (sc > 0 or best == 0) and sc >= STATES_MIN_SHARE * best, sc, *rest) for st, sc, *rest in candidates
+    ]
     candidates.sort(key=lambda c: c[:4], reverse=True)
     return [(score, s, b) for _, score, _, _, s, b in candidates]
 

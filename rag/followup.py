@@ -94,12 +94,6 @@ def condense_with_llm(question: str, history: list[Turn], backend, template: str
     return out or question
 
 
-def previous_question(history: list[Turn]) -> str | None:
-    """The user's last question before this turn, if any."""
-    previous = [t.content for t in history if t.role == "user" and t.content.strip()]
-    return previous[-1].strip() if previous else None
-
-
 def previous_question_chain(history: list[Turn], leans_on_previous: Callable[[str], bool], limit: int) -> list[str]:
     """The user's last question, preceded by the earlier ones it leans on: in "东莞对食品安全有什么
     要求？" → "哪个部门负责？" → "有时限吗？", the previous question names no topic of its own, so it
@@ -128,11 +122,3 @@ def previous_answer(history: list[Turn]) -> str | None:
         return None
     replies = [t.content.strip() for t in history[last_user + 1 :] if t.role == "assistant" and t.content.strip()]
     return CITATION_MARK.sub("", replies[-1]).strip() if replies else None
-
-
-def condense_question(question: str, history: list[Turn]) -> str:
-    """Standalone form of `question` given earlier turns (unchanged when it already stands alone)."""
-    previous = previous_question(history)
-    if not previous or not is_followup(question):
-        return question
-    return f"{previous} {question.strip()}"

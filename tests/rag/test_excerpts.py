@@ -186,3 +186,17 @@ def test_the_document_header_uses_the_catalogs_prompt_title():
     assert prompt_lines([block(1, short, "推广质量贷。")], "质量贷？")[0] == "《东莞2024方案》"
     # without one, the display title in simplified script
     assert prompt_lines([block(1, FINAL, "推广质量贷。")], "质量贷？")[0] == "《东莞方案》"
+
+
+def test_with_no_word_in_common_the_sentence_stating_what_is_asked_is_ranked_first():
+    """A question asking "截止到什么时候？" after one naming the draft shares no word with its notice: the
+    sentence giving a date is the one to quote, not the notice's first sentence."""
+    from rag.excerpts import ranked_sentences
+    from tests.rag.hand_blocks import DRAFT, block
+
+    notice = block(1, DRAFT, "现将征求意见稿全文公布。欢迎提出宝贵建议，请于2023年10月14日前反馈。联系人：张三。")
+    ranked = ranked_sentences("截止到什么时候？", "截止到什么时候", [notice])
+    assert ranked[0][0] == 0 and "10月14日" in ranked[0][1]
+    # a sentence sharing a word with the question still comes before one that only states a date
+    ranked = ranked_sentences("全文公布到什么时候？", "全文 公布", [notice])
+    assert "全文公布" in ranked[0][1]
