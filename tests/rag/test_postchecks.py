@@ -133,4 +133,4 @@ def test_a_follow_ups_parts_are_quoted_with_the_earlier_questions_topic():
         return answer
 
     assert "10000名" in quoted("东莞方案对首席质量官培训有啥说法")
-    assert "10000名" not in quoted("")  # alone, "设…个" matches the brands' 建设…2家 sentence
+    assert "10000名" not in quoted("")  # alone, nothing ties the parts to 首席质量官
