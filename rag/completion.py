@@ -70,6 +70,7 @@ def complete(answer: str, cited: list[Block], route: str, c: Completion) -> tupl
         # the model left out the plans' own terms in brackets (or wrote a Chinese fragment into an
         # English word, "brand无形 asset"): quote the sentence it rests on, so the reader can find
         # it in the cited (Chinese) clause; an extractive answer is the clauses' own words already
+        # (its units and document-facts forms too: they show the Chinese names)
         answer, cited = quote_source(answer, cited, c.query)
         route += "+quoted"
     return answer, cited, route

@@ -145,11 +145,14 @@ def ranked_sentences(
                 continue
             candidates.append((states(s, wanted), _score(s, qtokens, weight), -b.number, -i, s, b))
     best = max((c[1] for c in candidates), default=0.0)
+    top_block = min((b.number for b in blocks), default=0)
     # a sentence stating the asked-for kind of fact goes first, if it is nearly as relevant as the
     # best; when none shares a word with the question ("截止到什么时候？" after a question naming
-    # the plan), stating it is all that tells them apart
+    # the plan), stating it tells apart only the top clause's sentences: the retriever's order
+    # still decides which clause is quoted
     candidates = [
-        (st and (sc > 0 or best == 0) and sc >= STATES_MIN_SHARE * best, sc, *rest) for st, sc, *rest in candidates
+        (st and (sc >= STATES_MIN_SHARE * best if sc > 0 else best == 0 and b.number == top_block), sc, *rest, b)
+        for st, sc, *rest, b in candidates
     ]
     candidates.sort(key=lambda c: c[:4], reverse=True)
     return [(score, s, b) for _, score, _, _, s, b in candidates]

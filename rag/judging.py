@@ -45,8 +45,8 @@ def judge_evidence(
     (the other checks still run)."""
     analysis = result.analysis
     question = analysis.translation or analysis.ask or analysis.focus
-    if analysis.is_followup and analysis.previous:  # "那源城区呢？" asks nothing on its own
-        question = with_previous(question, analysis.previous)
+    if analysis.earlier_questions:  # "那源城区呢？" asks nothing on its own
+        question = with_previous(question, analysis.earlier_questions)
     top = [] if answer_prompt else top_sentences(analysis.focus, result.normalized_query, blocks, sentences)
     if not (answer_prompt or top):
         return None

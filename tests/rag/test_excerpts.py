@@ -200,3 +200,11 @@ def test_with_no_word_in_common_the_sentence_stating_what_is_asked_is_ranked_fir
     # a sentence sharing a word with the question still comes before one that only states a date
     ranked = ranked_sentences("全文公布到什么时候？", "全文 公布", [notice])
     assert "全文公布" in ranked[0][1]
+    # only the top clause's sentences are told apart by stating it: a date in a lower-ranked clause
+    # does not displace the clause the retriever put first
+    other = block(2, DRAFT, "请于2023年12月31日前建成质量基础设施服务站。")
+    plain = block(1, DRAFT, "现将征求意见稿全文公布。欢迎提出宝贵建议。")
+    ranked = ranked_sentences("截止到什么时候？", "截止到什么时候", [plain, other])
+    assert ranked[0][2] is plain
+    ranked = ranked_sentences("截止到什么时候？", "截止到什么时候", [notice, other])
+    assert "10月14日" in ranked[0][1]

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 from rag.answerability import ModelJudge
 from rag.judging import judge_evidence
 from rag.llm import Usage
+from rag.query import QueryAnalysis
 
 ANSWER_PROMPT = [{"role": "system", "content": "系统"}, {"role": "user", "content": "条款：\n[1] 甲\n\n问题：乙？"}]
 
@@ -22,7 +23,9 @@ def _setup(p_yes: float):
     judge = ModelJudge(
         lambda m, y, n: yes_probability(m, y, n), "系统", "条款：{clauses}\n问题：{question}", 0.75, "是否？"
     )
-    analysis = SimpleNamespace(translation="", ask="乙？", focus="乙", is_followup=False, previous="")
+    analysis = QueryAnalysis(
+        question="乙？", language="simplified", normalized="乙？", repaired="乙？", ask="乙？", focus="乙"
+    )
     result = SimpleNamespace(analysis=analysis, normalized_query="乙")
     return judge, SimpleNamespace(yes_probability=yes_probability), result, seen
 
