@@ -1,5 +1,6 @@
 """Follow-up rewriting: none, the cheap rule (the pipeline's default: prepend the previous
-question to a follow-up, and carry the previous question's place/version), and an LLM rewrite.
+question's topic to a follow-up, and carry its place/version unless the follow-up names its own),
+and an LLM rewrite.
 
     python -m bench.followup [--dataset eval/datasets/dev.jsonl]
 

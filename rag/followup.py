@@ -1,12 +1,13 @@
-"""Turn a follow-up ("那东莞呢？", "这项由哪个部门负责？") into a standalone question for retrieval.
+"""Conversation history: reading the earlier turns, and telling whether a turn leans on them.
 
-The cheap method, used by default: when the new turn looks like a follow-up (it leans on an
-earlier turn with 那/这/该/其中…, or is too short to stand alone), prepend the previous user
-question so retrieval sees both the old topic and the new angle. It costs nothing and needs no
-LLM call; `python -m bench.followup` compares it with an LLM rewrite. The pipeline and the
-LangChain retriever also read a turn that names no topic of its own as a follow-up
-(`QueryAnalyzer.leans_on_previous`, which needs the plans' vocabulary), and the pipeline reads a
-follow-up to a follow-up with the earlier questions it leaned on (`previous_question_chain`).
+A turn is a follow-up when it points back with 那/这/该/其中…, is too short to stand alone
+(`is_followup`, cues from `data/lexicon/followup.yaml`), or names no topic of its own
+(`QueryAnalyzer.leans_on_previous`, which needs the plans' vocabulary). A follow-up to a
+follow-up carries the earlier questions it leaned on (`previous_question_chain`). What is done
+with them lives elsewhere: the retriever searches each part with `QueryAnalysis.earlier_topic`
+(the earlier questions without the places a turn naming its own replaces); the quotes and the
+judge read `QueryAnalysis.earlier_questions`. `condense_with_llm` is the LLM rewrite that
+`python -m bench.followup` compares with this cheap reading.
 """
 
 from __future__ import annotations

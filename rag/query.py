@@ -34,6 +34,7 @@ from rag.followup import is_followup
 from rag.glossary import chinese_term_groups
 from rag.lexicon import Lexicon, load_lexicon
 from rag.places import (
+    PlaceReading,
     named_by_title,
     place_mentions,
     read_places,
@@ -76,6 +77,10 @@ class QueryAnalysis:
     # the reply to it, when this follow-up names no place or version of its own: what "it", "这项"
     # or "其中" points to is named there (a turn naming another side asks about that side instead)
     previous_answer: str = ""
+    # the earlier questions as a follow-up is searched with: without their place and version words
+    # when this turn names its own ("省里的计划是怎么讲的？" after a question about 源城区 is about
+    # the province: the earlier question gives the topic, not the place)
+    earlier_topic: str = ""
     is_followup: bool = False
     search_text: str = ""  # what retrieval embeds and BM25-matches
     seconds: float = 0.0
@@ -114,7 +119,8 @@ class QueryAnalysis:
     @property
     def earlier_questions(self) -> str:
         """The earlier questions a follow-up is read with ("" when it stands alone, history or not):
-        its parts are searched and quoted with them ("有没有时间节点" is about the previous topic)."""
+        its parts are quoted with them ("有没有时间节点" is about the previous topic) and searched with
+        `earlier_topic`."""
         return self.previous if self.is_followup else ""
 
     def english_of(self, ask: str) -> str:
@@ -189,6 +195,10 @@ class QueryAnalyzer:
         self.translate = translate
         names = {n for d in documents.values() for n in region_names(d, self.lexicon)}
         self.place_names = frozenset(names | {n for p in self.lexicon.other_places for n in (p, p + "市")})
+        levels = {n for group in self.lexicon.level_names.values() for n in group}
+        # what names a place, longest first (源城区 before 源城): taken out of the earlier questions
+        # a turn naming another place is searched with
+        self.side_names = tuple(sorted(self.place_names | levels, key=len, reverse=True))
         self.repairer = TypoRepairer(corpus_texts + [d.title for d in documents.values()], names)
         self.idf = idf
         self.reader = QuestionReader(self.lexicon, idf, self.place_names)
@@ -290,10 +300,11 @@ class QueryAnalyzer:
             parts=reading.parts,
             previous=previous or "",
             previous_answer=(previous_answer or "") if previous and is_followup and not places.own else "",
+            earlier_topic=self._earlier_topic(previous, places) if previous and is_followup else "",
             is_followup=is_followup,
             notes=reading.notes,
         )
-        return self._finish(analysis, where, previous, is_followup, t0)
+        return self._finish(analysis, where, t0)
 
     # -- steps
     def _read(self, language: str, normalized: str, translate: Callable[[str], str] | None) -> _Reading:
@@ -340,9 +351,19 @@ class QueryAnalyzer:
             for p in self.reader.parts(self.reader.english_pieces(english))
         ]
 
-    def _finish(
-        self, analysis: QueryAnalysis, where: str, previous: str | None, is_followup: bool, t0: float
-    ) -> QueryAnalysis:
+    def _earlier_topic(self, previous: str, places: PlaceReading) -> str:
+        """The earlier questions without the words naming a place or version, when this turn names
+        its own: then it says which document, as `read_places` reads it, and they the topic."""
+        if not places.own:
+            return previous
+        text = without_versions(normalize(previous), list(self.documents.values()), self.lexicon)
+        for name in self.side_names:
+            text = text.replace(name, " ")
+        for name in self.lexicon.english_places:
+            text = re.sub(rf"\b{re.escape(name)}(?:'s)?\b", " ", text, flags=re.IGNORECASE)
+        return " ".join(text.split())
+
+    def _finish(self, analysis: QueryAnalysis, where: str, t0: float) -> QueryAnalysis:
         """The comparison's sides and the search text, once places and parts are known."""
         sides = self._sides(analysis, where)
         compare_words = bool(self.lexicon.compare.search(where.lower()))
@@ -355,8 +376,8 @@ class QueryAnalyzer:
             search += " " + " ".join(_glossary_words(analysis.glossary_terms))
         else:
             search = analysis.focus
-        if previous and is_followup:
-            search = f"{previous} {search}"
+        if analysis.earlier_topic:
+            search = f"{analysis.earlier_topic} {search}"
         return replace(
             analysis,
             compare_docs=sides if compare else (),

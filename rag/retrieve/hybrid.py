@@ -213,5 +213,5 @@ class HybridRanker:
 
 
 def _followup_prefix(analysis: QueryAnalysis) -> str:
-    """The previous question and a space, when this turn is a follow-up: parts are searched with it."""
-    return f"{analysis.earlier_questions} " if analysis.earlier_questions else ""
+    """The earlier questions' topic and a space, when this turn is a follow-up: parts are searched with it."""
+    return f"{analysis.earlier_topic} " if analysis.earlier_topic else ""

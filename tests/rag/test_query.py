@@ -152,6 +152,28 @@ def test_a_follow_up_naming_no_side_of_its_own_keeps_the_previous_reply(analyzer
     assert other_side.previous_answer == other_version.previous_answer == alone.previous_answer == ""
 
 
+def test_a_follow_up_naming_another_side_is_searched_with_the_earlier_topic_not_its_place(analyzer):
+    """ "省里的计划是怎么讲的？" after a question about 源城区 asks about the province: the earlier
+    question's place would pull the search back to 源城区's clauses."""
+    previous = "源城区怎么搞群众性的质量活动"
+    other_place = analyzer.analyze("省里的计划是怎么讲的？", previous=previous, is_followup=True)
+    assert other_place.places == ("guangdong-2016-2017-action-plan",)
+    assert "源城" not in other_place.search_text and "群众性" in other_place.search_text
+    assert other_place.earlier_questions == previous  # the quotes and the judge still read it whole
+    same_place = analyzer.analyze("这个由谁负责？", previous=previous, is_followup=True)
+    assert same_place.search_text.startswith(previous)
+    other_version = analyzer.analyze("那征求意见稿呢？", previous="东莞2024方案对首席质量官有啥目标", is_followup=True)
+    assert other_version.earlier_topic == "方案对首席质量官有啥目标"  # the turn says which document
+    traditional = analyzer.analyze("省里呢？", previous="東莞的徵求意見稿對首席質量官有啥要求", is_followup=True)
+    assert traditional.earlier_topic.replace(" ", "") == "的对首席质量官有啥要求"
+    level = analyzer.analyze("那东莞呢？", previous="省里对首席质量官有啥要求", is_followup=True)
+    assert level.earlier_topic == "对首席质量官有啥要求"
+    english = analyzer.analyze(
+        "And Dongguan?", previous="What does Yuancheng's plan say about brands?", is_followup=True
+    )
+    assert english.earlier_topic == "What does plan say about brands?"
+
+
 def test_a_failing_analysis_step_falls_back_to_the_plain_question(analyzer, monkeypatch):
     def broken(_text):
         raise RuntimeError("bug in a step")

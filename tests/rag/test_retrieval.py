@@ -179,6 +179,13 @@ def test_previous_question_lends_its_place_to_a_question_naming_none(retriever):
     assert all(d.startswith("dongguan") for d in own.preferred_docs)
 
 
+def test_a_follow_up_naming_another_place_finds_that_place_s_clause(retriever):
+    """The earlier question gives the topic, not its place: with 源城区 in the search text no clause
+    of the provincial plan ranked in the top 10 (measured when this was added)."""
+    result = retriever.search("省里的计划是怎么讲的？", context="源城区怎么搞群众性的质量活动")
+    assert rank_of(result, "多种形式的群众性质量活动") in {1, 2, 3}
+
+
 @pytest.mark.parametrize(
     ("previous", "reply", "question", "snippet"),
     [
