@@ -20,9 +20,23 @@ from rag.text import normalize, tokens
 YEAR = re.compile(r"(?<!\d)(20\d\d)(?!\d)")
 # a year or a range of years as people write them: 2023年, 2016-17年, 2016年至2017年
 YEAR_SPAN = re.compile(r"(?<!\d)(20\d\d)年?(?:\s*[-–—~至到]\s*((?:20)?\d\d)年?)?(?!\d)")
+# a year written with two digits, alone or in a range, before 年: "24年方案", "16-17年那个计划"
+SHORT_YEAR = re.compile(r"(?<![\d.])(\d\d)(?:\s*([-–—~至到])\s*(\d\d))?(?=\s*年)")
 
 
 VERSION_SUFFIX = "版稿"  # "草稿版", "正式版", "意见稿": the version word's own suffix goes with it
+
+
+def full_years(text: str) -> str:
+    """Two-digit years before 年 written out ("24年方案" → 2024年方案, "16-17年" → 2016-2017年), so
+    that they can date a document as the four-digit ones do. Only the version and title readings
+    use it: a duration ("近10年") would read as a year, but no document is dated by one."""
+
+    def full(m: re.Match) -> str:
+        first, dash, second = m.groups()
+        return f"20{first}" + (f"{dash}20{second}" if second else "")
+
+    return SHORT_YEAR.sub(full, text)
 
 
 def without_version_words(text: str, lexicon: Lexicon | None = None) -> str:
@@ -45,7 +59,7 @@ def without_versions(text: str, documents: list[DocumentInfo], lexicon: Lexicon 
         years = [first] + ([first[:2] + second[-2:]] if second else [])
         return all(version_years(y, documents) for y in years)
 
-    out = without_version_words(text, lexicon or load_lexicon())
+    out = without_version_words(full_years(text), lexicon or load_lexicon())
     out = YEAR_SPAN.sub(lambda m: " " if dates_one(m) else m.group(0), out)
     return " ".join(out.split())
 
@@ -101,14 +115,14 @@ def place_mentions(
 
 def version_years(text: str, documents: list[DocumentInfo]) -> set[str]:
     """The years in `text` that date one of `documents` (its date or title): "2023年的征求意见稿"."""
-    return {y for y in YEAR.findall(normalize(text)) if any(y in d.date or y in d.title for d in documents)}
+    return {y for y in YEAR.findall(full_years(normalize(text))) if any(y in d.date or y in d.title for d in documents)}
 
 
 def named_by_title(text: str, documents: dict[str, DocumentInfo]) -> set[str]:
     """doc_ids `text` names by their official title: a year of the title and a word no other title
     has ("省行动计划到2017年…" names 广东省…2016-2017年行动计划), wherever its place is. A year alone
     does not ("东莞从2016年到现在有什么变化" compares nothing with the provincial plan)."""
-    low = normalize(text)
+    low = full_years(normalize(text))
     years = set(YEAR.findall(low))
     own = _own_title_words(tuple((d.doc_id, d.title) for d in documents.values()))
     titled = [d for d in documents.values() if any(y in d.title for y in years)]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from rag.documents import DocumentInfo
-from rag.places import place_mentions, read_places, region_names, version_preference
+from rag.places import full_years, place_mentions, read_places, region_names, version_preference, without_versions
 
 DOCS = {
     d.doc_id: d
@@ -32,6 +32,14 @@ def test_versions_by_word_and_year_and_the_previous_question_carries_over():
     assert version_preference("2023年的方案", DOCS) == {"yc"}
     carried = read_places("在监管方面提出了什么？", "源城区的方案", DOCS)
     assert carried.named == {"yc", "yc-d"} and not carried.wants_draft
+
+
+def test_a_year_written_with_two_digits_dates_a_document_as_a_full_one_does():
+    """People write "23年的方案", "16-17年那个计划": the short year names the version too."""
+    assert version_preference("23年的方案", DOCS) == {"yc"}
+    assert without_versions("23年的方案对品牌有啥要求", list(DOCS.values())) == "的方案对品牌有啥要求"
+    assert full_years("16-17年那个计划，到25年") == "2016-2017年那个计划，到2025年"
+    assert full_years("1.5年，2024年") == "1.5年，2024年"  # a decimal, a full year: left as they are
 
 
 def test_of_a_chain_of_earlier_questions_the_latest_place_carries_over():

@@ -310,3 +310,9 @@ def test_a_turn_naming_only_a_place_version_or_kind_of_answer_names_no_topic(ana
 )
 def test_which_turns_of_a_conversation_lean_on_the_previous_question(analyzer, question, leans):
     assert analyzer.leans_on_previous(question) is leans
+
+
+def test_a_comparison_of_versions_named_by_two_digit_years_finds_both_sides(analyzer):
+    a = analyzer.analyze("东莞24年方案和23年意见稿的区别")
+    assert a.compare_docs == ("dongguan-2023-draft", "dongguan-2024-plan")
+    assert analyzer.analyze("17年的行动计划里社会监督怎么搞").preferred_docs == ("guangdong-2016-2017-action-plan",)
