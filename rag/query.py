@@ -356,11 +356,10 @@ class QueryAnalyzer:
         its own: then it says which document, as `read_places` reads it, and they the topic."""
         if not places.own:
             return previous
-        text = without_versions(normalize(previous), list(self.documents.values()), self.lexicon)
+        text = normalize(self._with_chinese_places(previous))
+        text = without_versions(text, list(self.documents.values()), self.lexicon)
         for name in self.side_names:
             text = text.replace(name, " ")
-        for name in self.lexicon.english_places:
-            text = re.sub(rf"\b{re.escape(name)}(?:'s)?\b", " ", text, flags=re.IGNORECASE)
         return " ".join(text.split())
 
     def _finish(self, analysis: QueryAnalysis, where: str, t0: float) -> QueryAnalysis:
@@ -419,12 +418,16 @@ class QueryAnalyzer:
         terms = [t for group in chinese_term_groups(english) for t in group]
         return " ".join(dict.fromkeys(terms)), "glossary", [note] if note else []
 
+    def _with_chinese_places(self, text: str) -> str:
+        """English place names ("Shaoguan", "Dongguan's") written as the Chinese ones."""
+        for name, chinese_name in self.lexicon.english_places.items():
+            text = re.sub(rf"\b{re.escape(name)}(?:'s)?\b", chinese_name, text, flags=re.IGNORECASE)
+        return text
+
     def _marked_for_translation(self, english: str) -> str:
         """Place names and number scales go to the model already in Chinese: a 1.5B model turns
         "Shaoguan" into 广州 and "ten thousand" into 十万."""
-        marked = english
-        for name, chinese_name in self.lexicon.english_places.items():
-            marked = re.sub(rf"\b{re.escape(name)}(?:'s)?\b", chinese_name, marked, flags=re.IGNORECASE)
+        marked = self._with_chinese_places(english)
         for scale, chinese_unit in self.lexicon.english_numbers.items():
             marked = re.sub(rf"\b{re.escape(scale)}\b", chinese_unit, marked, flags=re.IGNORECASE)
         return marked
