@@ -387,7 +387,9 @@ class AnswerPipeline:
         if analysis.is_followup and not analysis.answer_type:
             # "那源城区呢？" asks what the previous question asked (a department, a figure)
             kind_text = f"{result.extra['previous'].split(QUESTION_SEP)[-1]} {kind_text}"
-        return PromptPlan(result.normalized_query, asked_text, asked, clauses, parts, compare, kind_text)
+        return PromptPlan(
+            result.normalized_query, asked_text, asked, clauses, parts, compare, kind_text, analysis.turn_words
+        )
 
     def _evidence(self, turn: AnswerTurn, plan: PromptPlan) -> list[Block]:
         return evidence_blocks(

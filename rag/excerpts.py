@@ -98,6 +98,15 @@ def idf_weight(idf: dict[str, float]) -> Callable[[str], float]:
     return lambda t: len(t) * idf.get(t, rarest)
 
 
+def stressed(weight: Callable[[str], float], words: set[str], factor: float) -> Callable[[str], float]:
+    """`weight`, with the words in `words` counting `factor` times: a follow-up's own topic words
+    ("制定" of "标准制定方面的数呢？") outweigh the earlier question's ("检验检测认证"), which
+    otherwise choose the excerpt that answered the earlier question."""
+    if not words or factor == 1:
+        return weight
+    return lambda t: weight(t) * (factor if t in words else 1)
+
+
 def fact_types(question: str) -> list:
     """The kinds of fact the question asks for (a figure, a date, a year, a contact), per the lexicon."""
     q = normalize(question).lower()
@@ -334,14 +343,17 @@ def build_blocks(
     context_of: Callable[[ScoredClause], str] | None = None,
     question: str = "",
     idf: dict[str, float] | None = None,
+    stress: tuple[set[str], float] = (set(), 1.0),
 ) -> list[Block]:
     """Number the clauses for the prompt, each with its excerpt (`select_sentences`): the clauses
     with an excerpt 1..m in rank order, then those the budget left without one (not shown in the
     prompt, `prompt_lines`), so the numbers the model sees have no gaps.
 
     `query` is the retrieval's normalised query (for English, expanded with Chinese terms); with
-    `idf`, rare query words weigh more in choosing the excerpts and the documents' names not at all."""
+    `idf`, rare query words weigh more in choosing the excerpts and the documents' names not at all;
+    the words of `stress` count its factor times (`stressed`)."""
     weight, ignore = (idf_weight(idf), document_name_tokens(clauses)) if idf else (len, set())
+    weight = stressed(weight, *stress)
     sources = [s.document.doc_id for s in clauses]
     excerpts = select_sentences([s.clause.body for s in clauses], query, total_chars, question, weight, ignore, sources)
     pairs = list(zip(clauses, excerpts, strict=True))

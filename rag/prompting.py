@@ -141,6 +141,7 @@ class PromptPlan:
     parts: list[str] | None  # the answerable parts of a multi-part question
     compare: bool = False  # the question compares documents
     kind_text: str = ""  # the words saying what kind of answer is wanted (QueryAnalysis.kind_text)
+    turn_words: tuple[str, ...] = ()  # a follow-up's own topic words (QueryAnalysis.turn_words)
 
     @property
     def kind(self) -> str:
@@ -171,4 +172,5 @@ def evidence_blocks(
     tokens went to earlier calls of the answer: translation, judge); `idf` weighs the query's words."""
     skeleton = [Block(i, s, "") for i, s in enumerate(plan.clauses, 1)]
     chars = evidence_chars(settings, skeleton, plan.asked, lang, spent, plan.compare, plan.kind)
-    return build_blocks(plan.clauses, plan.query, chars, parent_text, plan.kind, idf)
+    stress = (set(plan.turn_words), settings.turn_word_weight)
+    return build_blocks(plan.clauses, plan.query, chars, parent_text, plan.kind, idf, stress)

@@ -81,6 +81,9 @@ class QueryAnalysis:
     # when this turn names its own ("省里的计划是怎么讲的？" after a question about 源城区 is about
     # the province: the earlier question gives the topic, not the place)
     earlier_topic: str = ""
+    # a follow-up's own topic words ("制定" of "标准制定方面的数呢？"): the excerpts it is answered from
+    # favour them over the earlier questions' words (RAG_TURN_WORD_WEIGHT)
+    turn_words: tuple[str, ...] = ()
     is_followup: bool = False
     search_text: str = ""  # what retrieval embeds and BM25-matches
     seconds: float = 0.0
@@ -148,6 +151,7 @@ class QueryAnalysis:
             "parts": [p.text for p in self.parts],
             "compare_docs": list(self.compare_docs),
             "is_followup": self.is_followup,
+            "turn_words": list(self.turn_words),
             "kept_previous_answer": bool(self.previous_answer),
             "search_text": self.search_text,
             "seconds": round(self.seconds, 4),
@@ -301,6 +305,7 @@ class QueryAnalyzer:
             previous=previous or "",
             previous_answer=(previous_answer or "") if previous and is_followup and not places.own else "",
             earlier_topic=self._earlier_topic(previous, places) if previous and is_followup else "",
+            turn_words=tuple(self.topic_words(reading.repaired)) if previous and is_followup else (),
             is_followup=is_followup,
             notes=reading.notes,
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.excerpts import build_blocks, idf_weight, prompt_lines, select_sentences
+from rag.excerpts import build_blocks, idf_weight, prompt_lines, select_sentences, stressed
 from tests.rag.hand_blocks import B1, B2, B3
 
 
@@ -208,3 +208,16 @@ def test_with_no_word_in_common_the_sentence_stating_what_is_asked_is_ranked_fir
     assert ranked[0][2] is plain
     ranked = ranked_sentences("截止到什么时候？", "截止到什么时候", [notice, other])
     assert "10月14日" in ranked[0][1]
+
+
+def test_a_follow_ups_own_words_choose_its_excerpt_over_the_earlier_questions():
+    """ "标准制定方面的数呢？" after "对检验检测认证有啥目标": the earlier question's three words
+    outweigh the turn's one, and the excerpt answered the earlier question again."""
+    text = "推动检验检测认证行业做强做大,培育3家检测认证领航企业。新增主导制定国际标准6项、国家标准200项。"
+    query = "对检验检测认证有啥目标 标准制定方面的数呢"
+    plain = select_sentences([text], query, 30, "标准制定方面的数呢？")[0]
+    assert "检验检测认证" in plain and "200项" not in plain
+    weight = stressed(len, {"制定"}, 4.0)
+    turn_first = select_sentences([text], query, 30, "标准制定方面的数呢？", weight=weight)[0]
+    assert "国际标准6项" in turn_first
+    assert stressed(len, set(), 4.0) is len and stressed(len, {"制定"}, 1.0) is len  # nothing to stress: unchanged

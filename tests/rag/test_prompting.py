@@ -6,8 +6,8 @@ from dataclasses import replace
 
 from rag.config import Settings
 from rag.llm import Usage
-from rag.prompting import answer_messages, evidence_chars, generation_tokens, reply
-from tests.rag.hand_blocks import B1, B2
+from rag.prompting import PromptPlan, answer_messages, evidence_blocks, evidence_chars, generation_tokens, reply
+from tests.rag.hand_blocks import B1, B2, FINAL, block
 
 
 def test_replies_follow_the_questions_language_and_script():
@@ -66,3 +66,20 @@ def test_our_own_declines_are_recognised_in_either_language_and_script():
             assert is_decline_reply(reply(key, lang, **values) + "\n可能相关的条款：…")
     assert not is_decline_reply("抱歉这么说，但源城区方案要求加大质量投入。[1]")
     assert not is_decline_reply("可以依法享受加计扣除税收优惠。[1]")
+
+
+def test_a_follow_ups_evidence_favours_its_own_words_by_the_configured_weight(settings):
+    clause = block(
+        1,
+        FINAL,
+        "推动检验检测认证计量行业做强做大,力争培育3家以上检测认证领航企业,新建国家级检验检测认证"
+        "实验室和产业计量测试中心2家以上,争创国家检验检测认证公共服务平台示范区,建成检验检测认证集聚区1个,"
+        "新增主导制定国际标准6项、国家标准200项、行业标准100项。统筹质量基础设施布局。",
+    )
+    query = "东莞对检验检测认证有啥目标 标准制定方面的数呢"
+    asked = "标准制定方面的数呢？"
+    plan = PromptPlan(query, asked, asked, [clause.scored], None, turn_words=("制定",))
+    tight = replace(settings, prompt_token_budget=1, turn_word_weight=4.0)  # the floor: room for a phrase or two
+    assert "国际标准6项" in evidence_blocks(tight, plan, "simplified", 0, lambda s: "")[0].excerpt
+    off = replace(tight, turn_word_weight=1.0)
+    assert "国际标准6项" not in evidence_blocks(off, plan, "simplified", 0, lambda s: "")[0].excerpt

@@ -316,3 +316,10 @@ def test_a_comparison_of_versions_named_by_two_digit_years_finds_both_sides(anal
     a = analyzer.analyze("东莞24年方案和23年意见稿的区别")
     assert a.compare_docs == ("dongguan-2023-draft", "dongguan-2024-plan")
     assert analyzer.analyze("17年的行动计划里社会监督怎么搞").preferred_docs == ("guangdong-2016-2017-action-plan",)
+
+
+def test_a_follow_up_keeps_its_own_topic_words_for_choosing_excerpts(analyzer):
+    turn = analyzer.analyze("标准制定方面的数呢？", previous="东莞2024方案对检验检测认证有啥目标", is_followup=True)
+    assert "制定" in turn.turn_words and "检测" not in turn.turn_words
+    assert analyzer.analyze("那东莞呢？", previous="源城区对品牌有啥支持", is_followup=True).turn_words == ()
+    assert analyzer.analyze("标准制定方面有啥目标？").turn_words == ()  # standing alone: every word is its own
