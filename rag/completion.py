@@ -63,8 +63,12 @@ def complete(answer: str, cited: list[Block], route: str, c: Completion) -> tupl
         route += "+parts" if added else ""
     elif c.result.analysis.answer_type == "department" and cited:
         # "which bureau?" answered without naming one of the clause's units ("the environment
-        # bureau of Source County"): the units as the plan names them, cited
-        answer, cited, added = complete_units(answer, cited, c.blocks, c.english)
+        # bureau of Source County"): the units as the plan names them, cited — a plan the answer
+        # cites: another's units answer what was not asked ("意见稿里质量学院是让谁来办的？" is not
+        # answered by the 2024 plan's bureaus)
+        answered = {b.scored.document.doc_id for b in cited}
+        own = [b for b in c.blocks if b.scored.document.doc_id in answered]
+        answer, cited, added = complete_units(answer, cited, own, c.english)
         route += "+units" if added else ""
     if c.english and cited and not route.startswith(EXTRACTIVE) and not ENGLISH_TERM.search(answer):
         # the model left out the plans' own terms in brackets (or wrote a Chinese fragment into an

@@ -66,3 +66,21 @@ def test_a_follow_ups_part_is_completed_from_the_earlier_questions_topic():
     assert "10000名" in completed("东莞方案对首席质量官培训有啥说法")
     # standing alone (no earlier questions), the part's own words choose
     assert "另行确定" in completed("")
+
+
+def test_a_department_answer_gets_units_only_from_a_plan_it_cites():
+    """ "意见稿里质量学院是让谁来办的？" answered from the draft (东莞理工学院) got the 2024 plan's
+    bureaus appended: another plan's units answer what was not asked."""
+    from tests.rag.hand_blocks import DRAFT
+
+    college = block(1, DRAFT, "依托东莞理工学院创建质量学院。", clause_id="d/1")
+    bureaus = block(2, FINAL, "加強質量人才培養。", clause_id="f/2", responsible=("市市場監管局",))
+    result = SimpleNamespace(extra={}, parts=[], analysis=SimpleNamespace(answer_type="department"))
+    c = Completion(result, [college, bureaus], "质量学院让谁来办？", "质量学院", "simplified", Settings(), lambda s: "")
+    answer = "意见稿里质量学院由东莞理工学院来办[1]。"
+    assert complete(answer, [college], "llm", c) == (answer, [college], "llm")
+    # the same plan's units are still added when the answer names none
+    same = block(2, DRAFT, "加强质量人才培养。", clause_id="d/2", responsible=("市人力资源局",))
+    c = Completion(result, [college, same], "质量学院让谁来办？", "质量学院", "simplified", Settings(), lambda s: "")
+    text, cited, route = complete(answer, [college], "llm", c)
+    assert route == "llm+units" and "市人力资源局" in text and cited == [college, same]
