@@ -97,6 +97,10 @@ class Settings:
     # a follow-up naming no place or version of its own is also searched by the previous reply, at
     # this weight beside the question (0 = off): "它"/"这项" is named there (bench.retrieval's follow-ups)
     previous_answer_weight: float = 1.0  # RAG_PREVIOUS_ANSWER_WEIGHT
+    # a follow-up naming a topic of its own ("生态环境这块有啥要求？") is also searched by itself, at
+    # this weight beside the question read with the earlier ones (0 = off): their topic, first in
+    # the search text, otherwise outweighs the turn's (bench: users-dev-5's follow-ups, README)
+    turn_query_weight: float = 0.3  # RAG_TURN_QUERY_WEIGHT
     # a follow-up is read with the previous question and the earlier ones that question leaned on
     followup_chain: int = 3  # RAG_FOLLOWUP_CHAIN: at most this many earlier questions (1 = the last only)
     dense_weight: float = 1.0  # RAG_DENSE_WEIGHT: weight of the dense ranking in fusion
@@ -154,7 +158,7 @@ class Settings:
             raise ConfigError(f"RAG_LLM_BACKEND must be llama-cpp or openai, got {self.llm_backend!r}")
         if self.auth and ":" not in self.auth:
             raise ConfigError("RAG_AUTH must look like user:password")
-        for name in ("context_query_weight", "previous_answer_weight", "score_fusion_weight"):
+        for name in ("context_query_weight", "previous_answer_weight", "score_fusion_weight", "turn_query_weight"):
             value = getattr(self, name)
             if not 0 <= value < math.inf:  # NaN fails too
                 raise ConfigError(f"{_env_name(name)} must be >= 0 (0 = off), got {value}")

@@ -97,14 +97,18 @@ class HybridRanker:
         k: int,
         whole_question: str = "",
         previous_answer: str = "",
+        turn: str = "",
     ) -> tuple[list[ScoredClause], np.ndarray]:
         """One fused ranking of `text` (and, lighter, of `whole_question`; of the reply a follow-up
-        leans on): (clauses, dense cosine of every chunk to `text`)."""
+        leans on; of a follow-up's own `turn` when it names a topic): (clauses, dense cosine of
+        every chunk to `text`)."""
         queries = [(text, 1.0)]
         if whole_question:
             queries.append((whole_question, self.settings.context_query_weight))
         if previous_answer and self.settings.previous_answer_weight > 0:
             queries.append((previous_answer, self.settings.previous_answer_weight))
+        if turn and self.settings.turn_query_weight > 0:
+            queries.append((turn, self.settings.turn_query_weight))
         rankings, scores = self._candidates(queries)
         fused = fuse(rankings, self.settings.rrf_k, self.settings.score_fusion_weight)
         ranked, unpreferred = rank_clauses(fused, self.index, filters, preference, self.factors, scores)
@@ -127,7 +131,13 @@ class HybridRanker:
         preference = Preference(frozenset(analysis.preferred_docs), analysis.wants_draft)
         text = analysis.search_text or analysis.normalized
         ranked, dense = self.rank(
-            text, preference, filters, top_k, self._whole_question(analysis), analysis.previous_answer
+            text,
+            preference,
+            filters,
+            top_k,
+            self._whole_question(analysis),
+            analysis.previous_answer,
+            analysis.focus if analysis.turn_words and analysis.language != "english" else "",
         )
         parts = self._rank_parts(analysis, preference, filters, top_k)
         if parts:

@@ -186,6 +186,20 @@ def test_a_follow_up_naming_another_place_finds_that_place_s_clause(retriever):
     assert rank_of(result, "多种形式的群众性质量活动") in {1, 2, 3}
 
 
+def test_a_follow_up_naming_a_topic_of_its_own_is_also_searched_alone(retriever, settings):
+    """The earlier question's topic (措施) comes first in the search text and outweighed the turn's
+    (质量基础设施): the Shaoguan clause about it ranked 9th (measured when this was added)."""
+
+    def first_about(weight: float) -> int:
+        searcher = HybridRetriever(
+            index=retriever.index, embedder=retriever.embedder, settings=replace(settings, turn_query_weight=weight)
+        )
+        result = searcher.search("那质量基础设施这块咋说", context="韶关方案有几条措施")
+        return next(i for i, s in enumerate(result.clauses, 1) if "质量基础设施" in s.clause.heading)
+
+    assert first_about(settings.turn_query_weight) <= 3 < first_about(0.0)
+
+
 @pytest.mark.parametrize(
     ("previous", "reply", "question", "snippet"),
     [
