@@ -362,6 +362,7 @@ class AnswerPipeline:
             tuple(result.preferred_docs),
             analysis.named_docs,
             analysis.earlier_questions,
+            frozenset(analysis.turn_words if self.settings.turn_words_first else ()),
         )
 
     def _plan(self, turn: AnswerTurn, result: RetrievalResult) -> PromptPlan:

@@ -60,9 +60,10 @@ class Settings:
     chars_per_token: float = 1.65  # RAG_CHARS_PER_TOKEN: characters per token over the clauses (make bench: 1.65)
     min_evidence_chars: int = 100  # RAG_MIN_EVIDENCE_CHARS: excerpt characters an answer gets even past its budget
     min_compare_evidence_chars: int = 130  # RAG_MIN_COMPARE_EVIDENCE_CHARS: the same for a comparison (two documents)
-    # RAG_TURN_WORD_WEIGHT: in a follow-up's excerpts, a topic word of the turn itself counts this many
-    # times a word of the earlier questions (1 = off) ("标准制定方面的数呢？" after a question on 检验检测认证)
-    turn_word_weight: float = 4.0
+    # RAG_TURN_WORDS_FIRST: a follow-up's excerpts and quotes are chosen by the turn's own topic words
+    # first, the earlier questions' words only breaking ties (0 = all words alike): "标准制定方面的数呢？"
+    # after a question on 检验检测认证
+    turn_words_first: bool = True
     reference_prompt_rate: float = 40.0  # RAG_REFERENCE_PROMPT_RATE: prompt tok/s of a slow CPU (eval's modelled time)
     reference_generation_rate: float = 11.0  # RAG_REFERENCE_GENERATION_RATE: its generated tok/s
     # RAG_ANSWER_TIME_BUDGET_S: seconds an answer's model calls may take on that CPU; generation stops
@@ -162,8 +163,6 @@ class Settings:
             value = getattr(self, name)
             if not 0 <= value < math.inf:  # NaN fails too
                 raise ConfigError(f"{_env_name(name)} must be >= 0 (0 = off), got {value}")
-        if not 1 <= self.turn_word_weight < math.inf:
-            raise ConfigError(f"RAG_TURN_WORD_WEIGHT must be >= 1 (1 = off), got {self.turn_word_weight}")
         if self.keep_best_within < 1:
             raise ConfigError(f"RAG_KEEP_BEST_WITHIN must be >= 1, got {self.keep_best_within}")
         if self.decline_threshold > 1:

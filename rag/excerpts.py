@@ -10,7 +10,7 @@ The sentence ranking here is shared by the judge (`top_sentences`) and the extra
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Set
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -22,6 +22,9 @@ if TYPE_CHECKING:  # annotations only: answer checking does not load the retriev
     from rag.retrieval import ScoredClause
 
 CITATION = re.compile(r"[\[【［]\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})*)\s*[\]】］]")
+# a follow-up's own topic word counts this many times: more than any query's other words together
+# (each scores its length times its idf, ~10 × ~7, and a query has at most a few hundred)
+TURN_WORD_FACTOR = 1e6
 STATES_MIN_SHARE = 0.5  # a sentence stating the asked-for fact must have this share of the best word overlap
 YEAR_FRAME = re.compile(r"(?:19|20)\d{2}年")  # an opening phrase that dates its sentence ("力争到2025年，")
 YEAR_FRAME_MAX_CHARS = 16  # …when it is only that frame, not a long phrase of its own
@@ -98,13 +101,14 @@ def idf_weight(idf: dict[str, float]) -> Callable[[str], float]:
     return lambda t: len(t) * idf.get(t, rarest)
 
 
-def stressed(weight: Callable[[str], float], words: set[str], factor: float) -> Callable[[str], float]:
-    """`weight`, with the words in `words` counting `factor` times: a follow-up's own topic words
-    ("制定" of "标准制定方面的数呢？") outweigh the earlier question's ("检验检测认证"), which
-    otherwise choose the excerpt that answered the earlier question."""
-    if not words or factor == 1:
+def turn_first(weight: Callable[[str], float], words: Set[str]) -> Callable[[str], float]:
+    """`weight`, with the words in `words` counting TURN_WORD_FACTOR times, more than all other
+    words together: a follow-up's own topic words ("制定" of "标准制定方面的数呢？") choose its
+    sentences, and the earlier question's ("检验检测认证") only break ties; they outnumber the
+    turn's and otherwise chose the sentences that had answered the earlier question."""
+    if not words:
         return weight
-    return lambda t: weight(t) * (factor if t in words else 1)
+    return lambda t: weight(t) * (TURN_WORD_FACTOR if t in words else 1)
 
 
 def fact_types(question: str) -> list:
@@ -343,7 +347,7 @@ def build_blocks(
     context_of: Callable[[ScoredClause], str] | None = None,
     question: str = "",
     idf: dict[str, float] | None = None,
-    stress: tuple[set[str], float] = (set(), 1.0),
+    first: Set[str] = frozenset(),
 ) -> list[Block]:
     """Number the clauses for the prompt, each with its excerpt (`select_sentences`): the clauses
     with an excerpt 1..m in rank order, then those the budget left without one (not shown in the
@@ -351,9 +355,9 @@ def build_blocks(
 
     `query` is the retrieval's normalised query (for English, expanded with Chinese terms); with
     `idf`, rare query words weigh more in choosing the excerpts and the documents' names not at all;
-    the words of `stress` count its factor times (`stressed`)."""
+    the words in `first` (a follow-up's own) choose before all others (`turn_first`)."""
     weight, ignore = (idf_weight(idf), document_name_tokens(clauses)) if idf else (len, set())
-    weight = stressed(weight, *stress)
+    weight = turn_first(weight, first)
     sources = [s.document.doc_id for s in clauses]
     excerpts = select_sentences([s.clause.body for s in clauses], query, total_chars, question, weight, ignore, sources)
     pairs = list(zip(clauses, excerpts, strict=True))

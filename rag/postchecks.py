@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rag.citations import cite_answer, formal_titles
-from rag.excerpts import Block, idf_weight
+from rag.excerpts import Block, idf_weight, turn_first
 from rag.extractive import EXTRACTIVE, extractive_answer, extractive_parts
 from rag.factcheck import (
     before_loop,
@@ -48,6 +48,7 @@ class CheckContext:
     preferred_docs: tuple[str, ...] = ()  # the documents the question names: a quote comes from them if it can
     named_docs: tuple[str, ...] = ()  # the documents of the places the question names: its facts stand there
     previous: str = ""  # a follow-up's earlier questions: a multi-part one's parts are quoted with them
+    turn_words: frozenset[str] = frozenset()  # a follow-up's own topic words: they choose its quote first
 
     @property
     def kind(self) -> str:
@@ -110,6 +111,7 @@ def _first_reason(checks: tuple[Check, ...], draft: Draft, ctx: CheckContext) ->
 def fallback(ctx: CheckContext, why: str) -> tuple[str, list[Block], str]:
     """The extractive answer (one quote per part for a multi-part question), named by `why`."""
     weight = idf_weight(ctx.idf) if ctx.idf else len  # rare words choose the quoted sentence
+    weight = turn_first(weight, ctx.turn_words)  # a follow-up's own words before the earlier questions'
     # a question naming Dongguan's plan is not answered by quoting Shaoguan's
     blocks = [b for b in ctx.blocks if b.scored.document.doc_id in ctx.preferred_docs] or ctx.blocks
     if ctx.parts:

@@ -172,5 +172,5 @@ def evidence_blocks(
     tokens went to earlier calls of the answer: translation, judge); `idf` weighs the query's words."""
     skeleton = [Block(i, s, "") for i, s in enumerate(plan.clauses, 1)]
     chars = evidence_chars(settings, skeleton, plan.asked, lang, spent, plan.compare, plan.kind)
-    stress = (set(plan.turn_words), settings.turn_word_weight)
-    return build_blocks(plan.clauses, plan.query, chars, parent_text, plan.kind, idf, stress)
+    first = frozenset(plan.turn_words if settings.turn_words_first else ())
+    return build_blocks(plan.clauses, plan.query, chars, parent_text, plan.kind, idf, first)

@@ -82,7 +82,7 @@ class QueryAnalysis:
     # the province: the earlier question gives the topic, not the place)
     earlier_topic: str = ""
     # a follow-up's own topic words ("制定" of "标准制定方面的数呢？"): the excerpts it is answered from
-    # favour them over the earlier questions' words (RAG_TURN_WORD_WEIGHT)
+    # are chosen by them first, the earlier questions' words breaking ties (RAG_TURN_WORDS_FIRST)
     turn_words: tuple[str, ...] = ()
     is_followup: bool = False
     search_text: str = ""  # what retrieval embeds and BM25-matches

@@ -47,7 +47,6 @@ def test_blank_values_fall_back_to_defaults():
         ({"RAG_ANSWER_TIME_BUDGET_S": "10", "RAG_MIN_ANSWER_TOKENS": "300"}, "RAG_MIN_ANSWER_TOKENS must be in 1"),
         ({"RAG_STOP_UNSUPPORTED_AFTER": "-1"}, "RAG_STOP_UNSUPPORTED_AFTER must be >= 0"),
         ({"RAG_FOLLOWUP_CHAIN": "0"}, "RAG_FOLLOWUP_CHAIN must be >= 1"),
-        ({"RAG_TURN_WORD_WEIGHT": "0.5"}, "RAG_TURN_WORD_WEIGHT must be >= 1 (1 = off), got 0.5"),
         ({"RAG_TURN_QUERY_WEIGHT": "-1"}, "RAG_TURN_QUERY_WEIGHT must be >= 0 (0 = off), got -1.0"),
     ],
 )

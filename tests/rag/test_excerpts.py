@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from rag.excerpts import build_blocks, idf_weight, prompt_lines, select_sentences, stressed
+from rag.excerpts import build_blocks, idf_weight, prompt_lines, select_sentences, turn_first
 from tests.rag.hand_blocks import B1, B2, B3
 
 
@@ -217,7 +217,7 @@ def test_a_follow_ups_own_words_choose_its_excerpt_over_the_earlier_questions():
     query = "对检验检测认证有啥目标 标准制定方面的数呢"
     plain = select_sentences([text], query, 30, "标准制定方面的数呢？")[0]
     assert "检验检测认证" in plain and "200项" not in plain
-    weight = stressed(len, {"制定"}, 4.0)
-    turn_first = select_sentences([text], query, 30, "标准制定方面的数呢？", weight=weight)[0]
-    assert "国际标准6项" in turn_first
-    assert stressed(len, set(), 4.0) is len and stressed(len, {"制定"}, 1.0) is len  # nothing to stress: unchanged
+    weight = turn_first(len, {"制定"})
+    chosen = select_sentences([text], query, 30, "标准制定方面的数呢？", weight=weight)[0]
+    assert "国际标准6项" in chosen
+    assert turn_first(len, set()) is len  # not a follow-up: unchanged

@@ -134,3 +134,18 @@ def test_a_follow_ups_parts_are_quoted_with_the_earlier_questions_topic():
 
     assert "10000名" in quoted("东莞方案对首席质量官培训有啥说法")
     assert "10000名" not in quoted("")  # alone, nothing ties the parts to 首席质量官
+
+
+def test_a_follow_ups_quote_favours_its_own_words_over_the_earlier_questions():
+    """ "这个平台是干啥用的？" after a question on 信息技术: the quote was the sentence on 信息技术,
+    which answered the earlier question, not the one on the platform."""
+    from tests.rag.hand_blocks import FINAL, block
+
+    clause = block(1, FINAL, "利用信息技术提高质量信息处理能力。运用综合服务平台收集企业服务需求。", "f/1")
+    idf = {"信息技术": 3.0, "信息": 1.0, "技术": 1.0, "质量": 0.1, "平台": 3.0}
+    question, query = "这个平台是干啥用的？", "怎么用信息技术管质量 这个平台是干啥用的"
+    plain = CheckContext([clause], question, query, False, idf)
+    assert check_answer("没有相关规定。", plain)[0].splitlines()[0].count("信息技术") == 1
+    turn = CheckContext([clause], question, query, False, idf, turn_words=frozenset({"平台"}))
+    first = check_answer("没有相关规定。", turn)[0].splitlines()[0]
+    assert "服务平台" in first and "信息技术" not in first
