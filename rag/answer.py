@@ -362,7 +362,7 @@ class AnswerPipeline:
             tuple(result.preferred_docs),
             analysis.named_docs,
             analysis.earlier_questions,
-            frozenset(analysis.turn_words if self.settings.turn_words_first else ()),
+            turn_words=frozenset(plan.turn_words),
         )
 
     def _plan(self, turn: AnswerTurn, result: RetrievalResult) -> PromptPlan:
@@ -389,7 +389,14 @@ class AnswerPipeline:
             # "那源城区呢？" asks what the previous question asked (a department, a figure)
             kind_text = f"{result.extra['previous'].split(QUESTION_SEP)[-1]} {kind_text}"
         return PromptPlan(
-            result.normalized_query, asked_text, asked, clauses, parts, compare, kind_text, analysis.turn_words
+            result.normalized_query,
+            asked_text,
+            asked,
+            clauses,
+            parts,
+            compare,
+            kind_text,
+            analysis.turn_words if self.settings.turn_words_first else (),
         )
 
     def _evidence(self, turn: AnswerTurn, plan: PromptPlan) -> list[Block]:

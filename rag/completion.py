@@ -65,7 +65,7 @@ def complete(answer: str, cited: list[Block], route: str, c: Completion) -> tupl
         # "which bureau?" answered without naming one of the clause's units ("the environment
         # bureau of Source County"): the units as the plan names them, cited — a plan the answer
         # cites: another's units answer what was not asked ("意见稿里质量学院是让谁来办的？" is not
-        # answered by the 2024 plan's bureaus)
+        # answered by the 2024 plan's bureaus); when the cited plans' clauses list none, no line
         answered = {b.scored.document.doc_id for b in cited}
         own = [b for b in c.blocks if b.scored.document.doc_id in answered]
         answer, cited, added = complete_units(answer, cited, own, c.english)

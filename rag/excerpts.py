@@ -22,8 +22,12 @@ if TYPE_CHECKING:  # annotations only: answer checking does not load the retriev
     from rag.retrieval import ScoredClause
 
 CITATION = re.compile(r"[\[【［]\s*(\d{1,2}(?:\s*[,，、]\s*\d{1,2})*)\s*[\]】］]")
-# a follow-up's own topic word counts this many times: more than any query's other words together
-# (each scores its length times its idf, ~10 × ~7, and a query has at most a few hundred)
+# a follow-up's own topic word counts this many times: more than any query's other words together.
+# A word scores its length (2-4 characters) times its idf (at most ~7 here), so a query of a few
+# hundred words scores ~10^4 at most, while a turn word, a topic word whose idf has a floor
+# (`QuestionReader._is_topic`), scores ~10^6 times its own. Known effect: a sentence stating the
+# asked-for fact without a turn word no longer counts as nearly as relevant as one with it
+# (`ranked_sentences`' STATES_MIN_SHARE): the turn says what the sentence must be about.
 TURN_WORD_FACTOR = 1e6
 STATES_MIN_SHARE = 0.5  # a sentence stating the asked-for fact must have this share of the best word overlap
 YEAR_FRAME = re.compile(r"(?:19|20)\d{2}年")  # an opening phrase that dates its sentence ("力争到2025年，")
@@ -347,7 +351,7 @@ def build_blocks(
     context_of: Callable[[ScoredClause], str] | None = None,
     question: str = "",
     idf: dict[str, float] | None = None,
-    first: Set[str] = frozenset(),
+    turn_words: Set[str] = frozenset(),
 ) -> list[Block]:
     """Number the clauses for the prompt, each with its excerpt (`select_sentences`): the clauses
     with an excerpt 1..m in rank order, then those the budget left without one (not shown in the
@@ -355,9 +359,9 @@ def build_blocks(
 
     `query` is the retrieval's normalised query (for English, expanded with Chinese terms); with
     `idf`, rare query words weigh more in choosing the excerpts and the documents' names not at all;
-    the words in `first` (a follow-up's own) choose before all others (`turn_first`)."""
+    a follow-up's `turn_words` choose before all others (`turn_first`)."""
     weight, ignore = (idf_weight(idf), document_name_tokens(clauses)) if idf else (len, set())
-    weight = turn_first(weight, first)
+    weight = turn_first(weight, turn_words)
     sources = [s.document.doc_id for s in clauses]
     excerpts = select_sentences([s.clause.body for s in clauses], query, total_chars, question, weight, ignore, sources)
     pairs = list(zip(clauses, excerpts, strict=True))

@@ -87,11 +87,12 @@ def translation_prefix_messages() -> list[dict[str, str]]:
 
 def with_previous(question: str, previous: str) -> str:
     """A follow-up ("那广东省的行动计划呢？") means nothing to the model without the earlier question;
-    `previous` may be a chain of them (`followup.previous_question_chain`), oldest first."""
-    earlier = [q for q in previous.split(QUESTION_SEP) if q.strip()]
+    `previous` may be a chain of them (`followup.previous_question_chain`), oldest first. They come
+    before the turn: told them after it, the model answered the earlier question again."""
+    earlier = [q.strip() for q in previous.split(QUESTION_SEP) if q.strip()]
     if len(earlier) > 1:
         return prompt_file("followup_chain.txt").strip().format(question=question, previous="；".join(earlier))
-    return prompt_file("followup.txt").strip().format(question=question, previous=previous)
+    return prompt_file("followup.txt").strip().format(question=question, previous="".join(earlier))
 
 
 def evidence_chars(
@@ -141,7 +142,9 @@ class PromptPlan:
     parts: list[str] | None  # the answerable parts of a multi-part question
     compare: bool = False  # the question compares documents
     kind_text: str = ""  # the words saying what kind of answer is wanted (QueryAnalysis.kind_text)
-    turn_words: tuple[str, ...] = ()  # a follow-up's own topic words (QueryAnalysis.turn_words)
+    # a follow-up's own topic words (QueryAnalysis.turn_words; none with RAG_TURN_WORDS_FIRST=0): the
+    # excerpts and quotes are chosen by them first
+    turn_words: tuple[str, ...] = ()
 
     @property
     def kind(self) -> str:
@@ -172,5 +175,4 @@ def evidence_blocks(
     tokens went to earlier calls of the answer: translation, judge); `idf` weighs the query's words."""
     skeleton = [Block(i, s, "") for i, s in enumerate(plan.clauses, 1)]
     chars = evidence_chars(settings, skeleton, plan.asked, lang, spent, plan.compare, plan.kind)
-    first = frozenset(plan.turn_words if settings.turn_words_first else ())
-    return build_blocks(plan.clauses, plan.query, chars, parent_text, plan.kind, idf, first)
+    return build_blocks(plan.clauses, plan.query, chars, parent_text, plan.kind, idf, frozenset(plan.turn_words))

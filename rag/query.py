@@ -14,7 +14,9 @@ sometimes English. The analysis, by cheap rules over the corpus's own vocabulary
   removed; "计量这块要干啥？哪个部门负责？" → two sub-questions, each retrieved and answered;
 - **compare**: the documents on each side ("征求意见稿和正式方案", "东莞和源城区");
 - **follow-ups**: a turn that leans on the previous one is read together with it; one that names
-  no place or version of its own is also searched by the previous reply, where "it"/"这项" is named.
+  no place or version of its own is also searched by the previous reply, where "it"/"这项" is named;
+  one naming a topic of its own (`turn_words`) is also searched alone, and its words choose the
+  excerpts and quotes first.
 
 Any step that fails falls back to the plain question; analysis never raises for user text.
 """
@@ -219,10 +221,23 @@ class QueryAnalyzer:
         措施？") and a topic the plans never use (个人所得税) name none either."""
         if script_of(question) == "english":
             return False
-        repaired = self.repairer.repair(normalize(question))[0]
-        text = without_versions(repaired, list(self.documents.values()), self.lexicon)
-        places = [p for p in self.place_names if p in text]
-        return not [w for w in self.reader.topic_words(text) if not any(w in p for p in places)]
+        return not self.own_topic_words(question)
+
+    def own_topic_words(self, text: str) -> list[str]:
+        """The topic words `text` names itself: typos repaired, version words and the pieces of the
+        place names it names set aside (城区 of 源城区 is none)."""
+        repaired = self.repairer.repair(normalize(text))[0]
+        rest = without_versions(repaired, list(self.documents.values()), self.lexicon)
+        places = [p for p in self.place_names if p in rest]
+        return [w for w in self.reader.topic_words(rest) if not any(w in p for p in places)]
+
+    def _turn_words(self, ask: str) -> tuple[str, ...]:
+        """A follow-up's own topic words (`own_topic_words` of what it asks), the words asking for
+        a kind of answer ("由谁", "几家") aside: those say which sentence states the answer, which
+        `excerpts.answer_states` reads, not what it is about."""
+        plain = normalize(ask).lower()
+        kinds = " ".join(m.group(0) for t in self.lexicon.answer_types for m in t.asks.finditer(plain))
+        return tuple(w for w in self.own_topic_words(ask) if w not in kinds)
 
     def leans_on_previous(self, question: str) -> bool:
         """In a conversation, whether this turn is read with the previous question: it points back
@@ -305,7 +320,7 @@ class QueryAnalyzer:
             previous=previous or "",
             previous_answer=(previous_answer or "") if previous and is_followup and not places.own else "",
             earlier_topic=self._earlier_topic(previous, places) if previous and is_followup else "",
-            turn_words=tuple(self.topic_words(reading.repaired)) if previous and is_followup else (),
+            turn_words=self._turn_words(reading.ask or reading.repaired) if previous and is_followup else (),
             is_followup=is_followup,
             notes=reading.notes,
         )

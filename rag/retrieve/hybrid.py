@@ -137,6 +137,8 @@ class HybridRanker:
             top_k,
             self._whole_question(analysis),
             analysis.previous_answer,
+            # a turn naming a topic of its own, searched alone too (an English one's search text is
+            # the question with its translation and glossary terms, which it would only repeat)
             analysis.focus if analysis.turn_words and analysis.language != "english" else "",
         )
         parts = self._rank_parts(analysis, preference, filters, top_k)

@@ -308,3 +308,23 @@ def test_the_judge_reads_the_answer_prompt_and_leaves_it_cached_for_the_answer(p
     answer = Usage()
     list(pipeline.backend.stream(pipeline._answer_prompt(turn, blocks, plan), 4, 0.0, answer))
     assert answer.prompt_tokens < 10 and answer.cached_tokens > judged - 40
+
+
+def test_a_follow_ups_own_words_reach_the_prompt_and_the_checks_unless_switched_off(pipeline):
+    from dataclasses import replace
+
+    from rag.prediction import AnswerTurn, Prediction
+    from rag.questions import check_question
+
+    question, history = "标准制定方面的数呢？", [{"role": "user", "content": "东莞2024方案对检验检测认证有啥目标"}]
+    turn = AnswerTurn(Prediction(id="t", question=question), check_question(question, 500))
+    result = pipeline.retrieve(question, history)
+    plan = pipeline._plan(turn, result)
+    assert "制定" in plan.turn_words
+    assert pipeline._check_context(turn, result, [], plan).turn_words == frozenset(plan.turn_words)
+    settings = pipeline.settings
+    try:
+        pipeline.settings = replace(settings, turn_words_first=False)
+        assert pipeline._plan(turn, result).turn_words == ()
+    finally:
+        pipeline.settings = settings

@@ -68,7 +68,7 @@ def test_our_own_declines_are_recognised_in_either_language_and_script():
     assert not is_decline_reply("可以依法享受加计扣除税收优惠。[1]")
 
 
-def test_a_follow_ups_evidence_is_chosen_by_its_own_words_first_unless_switched_off(settings):
+def test_a_follow_ups_evidence_is_chosen_by_its_own_words_first(settings):
     clause = block(
         1,
         FINAL,
@@ -79,7 +79,7 @@ def test_a_follow_ups_evidence_is_chosen_by_its_own_words_first_unless_switched_
     query = "东莞对检验检测认证有啥目标 标准制定方面的数呢"
     asked = "标准制定方面的数呢？"
     plan = PromptPlan(query, asked, asked, [clause.scored], None, turn_words=("制定",))
-    tight = replace(settings, prompt_token_budget=1, turn_words_first=True)  # the floor: room for a phrase or two
+    tight = replace(settings, prompt_token_budget=1)  # the floor: room for a phrase or two
     assert "国际标准6项" in evidence_blocks(tight, plan, "simplified", 0, lambda s: "")[0].excerpt
-    off = replace(tight, turn_words_first=False)
-    assert "国际标准6项" not in evidence_blocks(off, plan, "simplified", 0, lambda s: "")[0].excerpt
+    alike = replace(plan, turn_words=())  # every word alike: the earlier question's three words win
+    assert "国际标准6项" not in evidence_blocks(tight, alike, "simplified", 0, lambda s: "")[0].excerpt

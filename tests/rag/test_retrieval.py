@@ -195,7 +195,7 @@ def test_a_follow_up_naming_a_topic_of_its_own_is_also_searched_alone(retriever,
             index=retriever.index, embedder=retriever.embedder, settings=replace(settings, turn_query_weight=weight)
         )
         result = searcher.search("那质量基础设施这块咋说", context="韶关方案有几条措施")
-        return next(i for i, s in enumerate(result.clauses, 1) if "质量基础设施" in s.clause.heading)
+        return next((i for i, s in enumerate(result.clauses, 1) if "质量基础设施" in s.clause.heading), 99)
 
     assert first_about(settings.turn_query_weight) <= 3 < first_about(0.0)
 
