@@ -20,7 +20,7 @@ from functools import partial
 
 from rag.answerability import JudgeVerdict, ModelJudge
 from rag.citations import title_renamer
-from rag.completion import Completion, complete, part_groups
+from rag.completion import Completion, complete, covers_question, part_groups
 from rag.config import Settings, get_settings
 from rag.declines import decline_reply
 from rag.diff import pair_first
@@ -51,6 +51,10 @@ from rag.retrieval import HybridRetriever, RetrievalFilters, RetrievalResult
 from rag.targets import targets_reply
 from rag.text import to_traditional
 from rag.validity import validity_lines
+
+# how a stopped answer's route says it was stopped: at RAG_MAX_NEW_TOKENS, or past the time budget
+# once it covered the question (a stop after unsupported sentences is named by its fallback)
+CUT_ROUTES = {"length": "+cut", "budget": "+budget"}
 
 
 class AnswerPipeline:
@@ -315,8 +319,13 @@ class AnswerPipeline:
         ctx = self._check_context(turn, result, blocks, plan)
         # not where a refusal declines (the gray zone) or a later part or side may stand on its own
         stop_after = 0 if gray_zone or plan.parts or plan.compare else self.settings.stop_unsupported_after
+        completion = Completion(
+            result, blocks, plan.asked_text, plan.query, turn.lang, self.settings, self._parent_text, plan.kind
+        )
         # a gray-zone judge that read this very prompt left it in the prefix cache
-        raw = yield from self._generate(turn, blocks, plan, ctx, stop_after, prompt_cached=judged is not None)
+        raw = yield from self._generate(
+            turn, blocks, plan, ctx, stop_after, prompt_cached=judged is not None, completion=completion
+        )
         # the model says it finds no answer, or writes nothing but "[1]" (a failed model is no opinion)
         if found_nothing(raw) and not plan.parts and "llm_error" not in turn.pred.extra:
             if gray_zone:  # only just "answer", and the judge already said yes: a refusal declines
@@ -330,14 +339,11 @@ class AnswerPipeline:
                     if verdict.declined:
                         yield self._judged_decline(turn, result, "judge", "judge")
                         return
-        stopped = turn.pred.extra.get("stopped")
-        cut = stopped == "length"  # at RAG_MAX_NEW_TOKENS or the time budget
-        # stopped after sentences grounding drops: the same checks on the same whole sentences
-        answer, cited, route = check_answer(raw, ctx, cut=cut or stopped == "unsupported")
-        route += "+cut" if cut else ""
-        completion = Completion(
-            result, blocks, plan.asked_text, plan.query, turn.lang, self.settings, self._parent_text, plan.kind
-        )
+        stopped = turn.pred.extra.get("stopped", "")
+        # at RAG_MAX_NEW_TOKENS, past the time budget, or after sentences grounding drops: the
+        # checks read the whole sentences written
+        answer, cited, route = check_answer(raw, ctx, cut=stopped in {"length", "budget", "unsupported"})
+        route += CUT_ROUTES.get(stopped, "")
         answer, cited, route = complete(answer, cited, route, completion)
         turn.first_token()
         turn.pred.answer = to_traditional(answer) if turn.lang == "traditional" else answer
@@ -457,11 +463,14 @@ class AnswerPipeline:
         ctx: CheckContext | None = None,
         stop_after: int = 0,
         prompt_cached: bool = False,
+        completion: Completion | None = None,
     ) -> Iterator[Token]:
         """Stream the model's answer as `Token`s; returns the raw text (a failed model leaves it short).
-        Stopped at its token limit (RAG_MAX_NEW_TOKENS or the time budget), in a loop, or (with
-        `ctx` and `stop_after`) once grounding drops that many of its whole sentences and keeps
-        nothing that says anything (`postchecks.nothing_supported`), `extra.stopped` says so."""
+        Stopped at RAG_MAX_NEW_TOKENS, in a loop, (with `ctx` and `stop_after`) once grounding drops
+        that many of its whole sentences and keeps nothing that says anything
+        (`postchecks.nothing_supported`), or (with `ctx` and `completion`) past the time budget at
+        the first whole sentence where the answer covers the question (`covers_question`):
+        `extra.stopped` says which. An answer that does not cover it yet writes on."""
         raw = ""
         checked = 0  # characters of whole sentences already checked
         stop_after = stop_after if ctx is not None else 0
@@ -469,22 +478,31 @@ class AnswerPipeline:
         new_prompt_chars = 0
         if self.settings.answer_time_budget_s and not prompt_cached:  # only the time budget reads it
             new_prompt_chars = len(messages[-1]["content"]) - self.backend.cached_prefix_chars(messages)
-        max_tokens = generation_tokens(self.settings, turn.usage, new_prompt_chars)
+        # past this many pieces (about a token each) the budget is spent: stop once the answer covers the question
+        budget_tokens = generation_tokens(self.settings, turn.usage, new_prompt_chars)
+        watch_budget = budget_tokens < self.settings.max_new_tokens and ctx is not None and completion is not None
         turn.usage.finish_reason = ""
-        pieces = self.backend.stream(messages, max_tokens, self.settings.temperature, turn.usage)
+        pieces = self.backend.stream(messages, self.settings.max_new_tokens, self.settings.temperature, turn.usage)
+        written = 0
         try:
             for piece in pieces:
                 turn.first_token()
                 raw += piece
+                written += 1
                 yield Token(piece)
                 if is_degenerate(raw):  # a loop only costs time from here on: the checks cut it anyway
                     turn.pred.extra["stopped"] = "repetition"
                     break
-                if stop_after and (whole := len(whole_sentences(raw))) > checked:  # a sentence ended
-                    checked = whole
-                    if nothing_supported(raw, ctx, stop_after):
-                        turn.pred.extra["stopped"] = "unsupported"
-                        break
+                over_budget = watch_budget and written >= budget_tokens
+                if not (stop_after or over_budget) or (whole := len(whole_sentences(raw))) <= checked:
+                    continue  # no sentence ended since the last look
+                checked = whole
+                if stop_after and nothing_supported(raw, ctx, stop_after):
+                    turn.pred.extra["stopped"] = "unsupported"
+                    break
+                if over_budget and covers_question(raw, ctx, completion):
+                    turn.pred.extra["stopped"] = "budget"
+                    break
         except (LLMError, ModelError) as exc:
             turn.pred.extra["llm_error"] = str(exc)
         finally:

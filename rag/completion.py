@@ -15,6 +15,7 @@ from rag.config import Settings
 from rag.excerpts import Block
 from rag.extractive import EXTRACTIVE, complete_comparison, complete_part, complete_units, quote_source
 from rag.factcheck import ENGLISH_TERM
+from rag.postchecks import CheckContext, check_answer
 from rag.prompting import reply
 from rag.retrieval import RetrievalResult
 
@@ -78,6 +79,22 @@ def complete(answer: str, cited: list[Block], route: str, c: Completion) -> tupl
         answer, cited = quote_source(answer, cited, c.query)
         route += "+quoted"
     return answer, cited, route
+
+
+# completion steps that add what the answer left out (a side, a part, the units), unlike "+quoted",
+# which only shows the Chinese words of an English answer it has
+MISSING_STEPS = ("+completed", "+parts", "+units")
+
+
+def covers_question(raw: str, ctx: CheckContext, c: Completion) -> bool:
+    """The model's whole sentences so far, were it stopped here, pass the checks as its own answer
+    (not replaced by a quote) and leave the completion steps nothing to add: every compared side,
+    every part, the units. What the time budget asks before it stops a model (rag/answer.py)."""
+    answer, cited, route = check_answer(raw, ctx, cut=True)
+    if route.startswith(EXTRACTIVE):
+        return False
+    _, _, route = complete(answer, cited, route, c)
+    return not any(step in route for step in MISSING_STEPS)
 
 
 def _complete_parts(answer: str, cited: list[Block], c: Completion) -> tuple[str, list[Block], int]:

@@ -148,8 +148,8 @@ def _cite_and_ground(draft: Draft, ctx: CheckContext) -> bool:
 
 def check_answer(raw: str, ctx: CheckContext, cut: bool = False) -> tuple[str, list[Block], str]:
     """(answer, cited blocks, route) — the model's answer if it survives the checks, else extractive.
-    `cut`: the model was stopped at its token limit (RAG_MAX_NEW_TOKENS or the time budget): its
-    unfinished sentence is dropped."""
+    `cut`: the model was stopped before its end (at RAG_MAX_NEW_TOKENS, past the time budget, after
+    unsupported sentences): its unfinished sentence is dropped."""
     if cut:
         raw = whole_sentences(raw)
     draft = Draft(raw, trimmed=cut)

@@ -117,18 +117,19 @@ def evidence_chars(
 
 
 def generation_tokens(settings: Settings, usage: Usage, prompt_chars: int) -> int:
-    """Tokens the answer may generate so that all its calls (translation, judge, this prompt of
-    `prompt_chars` characters, counted before it is sent; the system prompt is cached) fit
+    """Tokens the answer may generate before all its calls (translation, judge, this prompt of
+    `prompt_chars` characters, counted before it is sent; the system prompt is cached) have spent
     RAG_ANSWER_TIME_BUDGET_S on the slow reference CPU, where a generated token costs several
-    prompt tokens' time. Never fewer than RAG_MIN_ANSWER_TOKENS (a sentence or two), never more
-    than RAG_MAX_NEW_TOKENS, which is all a budget of 0 (off) leaves."""
+    prompt tokens' time; past them the model is stopped once its answer covers the question
+    (rag/answer.py). Never fewer than RAG_MIN_ANSWER_TOKENS (a sentence or two), never more than
+    RAG_MAX_NEW_TOKENS, which is all a budget of 0 (off) leaves: the budget then stops nothing."""
     s = settings
     if not s.answer_time_budget_s:
         return s.max_new_tokens
     prompt = usage.prompt_tokens + prompt_chars / s.chars_per_token
     seconds_left = s.answer_time_budget_s - prompt / s.reference_prompt_rate
     tokens = int(seconds_left * s.reference_generation_rate) - usage.completion_tokens
-    return max(s.min_answer_tokens, min(s.max_new_tokens, tokens))
+    return min(s.max_new_tokens, max(s.min_answer_tokens, tokens))
 
 
 @dataclass(frozen=True)

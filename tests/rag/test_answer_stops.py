@@ -1,5 +1,6 @@
 """Where the answer's generation stops, with a scripted model through the real pipeline (no LLM):
-its token limit from the time budget, a cut answer kept to whole sentences, a natural end."""
+past the time budget once the answer covers the question, at its token limit (kept to whole
+sentences), after unsupported sentences, at a natural end."""
 
 from __future__ import annotations
 
@@ -52,26 +53,44 @@ def _answer(pipeline, script: list[str] = ANSWER, **settings):
 
 
 def test_without_a_budget_the_model_writes_to_its_end(pipeline):
-    pred, model = _answer(pipeline)
+    pred, model = _answer(pipeline, answer_time_budget_s=0.0)
     assert model.max_tokens == [pipeline.settings.max_new_tokens]
     assert "stopped" not in pred.extra and "+cut" not in pred.extra["route"]
     assert "98.5%" in pred.answer and "95%" in pred.answer
 
 
-def test_an_answer_stopped_at_its_budget_keeps_its_whole_sentences(pipeline):
-    # the floor binds (a budget the prompt alone spends): five tokens, one whole sentence and a piece
-    pred, model = _answer(pipeline, answer_time_budget_s=0.1, min_answer_tokens=5)
+def test_past_its_budget_an_answer_stops_at_the_first_sentence_that_covers_the_question(pipeline):
+    # a budget the prompt alone spends leaves the floor: two pieces, then the first whole sentence
+    # answers the question, so the model stops there; the limit it was given is the usual one
+    pred, model = _answer(pipeline, answer_time_budget_s=0.1, min_answer_tokens=2)
+    assert model.max_tokens == [pipeline.settings.max_new_tokens]
+    assert model.yielded == len(FIRST)  # not one piece after the sentence that covers it
+    assert pred.extra["stopped"] == "budget" and pred.extra["route"].startswith("llm-trimmed+budget")
+    assert "98.5%" in pred.answer and "制造业" not in pred.answer
+
+
+def test_past_its_budget_an_answer_that_covers_nothing_yet_writes_on(pipeline):
+    # two sentences grounding drops cover nothing: the model writes on to the supported one
+    script = [*UNSUPPORTED, *ANSWER]
+    pred, model = _answer(pipeline, script, answer_time_budget_s=0.1, min_answer_tokens=2, stop_unsupported_after=0)
+    assert model.yielded == len(UNSUPPORTED) + len(FIRST) and pred.extra["stopped"] == "budget"
+    assert "98.5%" in pred.answer and "99.9" not in pred.answer
+    assert pred.extra["raw_answer"].endswith("[1]。")
+
+
+def test_an_answer_within_its_budget_is_not_stopped(pipeline):
+    # a floor above the answer's length: all eight pieces and the end token, no stop
+    pred, model = _answer(pipeline, answer_time_budget_s=0.1, min_answer_tokens=len(ANSWER) + 1)
+    assert model.yielded == len(ANSWER) and pred.extra["usage"]["completion_tokens"] == len(ANSWER) + 1
+    assert "stopped" not in pred.extra and "95%" in pred.answer
+
+
+def test_an_answer_stopped_at_its_token_limit_keeps_its_whole_sentences(pipeline):
+    pred, model = _answer(pipeline, max_new_tokens=5)
     assert model.max_tokens == [5]
     assert pred.extra["stopped"] == "length" and pred.extra["route"].startswith("llm-trimmed+cut")
     assert "98.5%" in pred.answer and "制造业" not in pred.answer
     assert pred.extra["raw_answer"].endswith("制造业产品")  # what it wrote, kept for the record
-
-
-def test_an_answer_that_ends_exactly_at_its_limit_is_not_cut(pipeline):
-    # all eight pieces and the end token: nine generated tokens in a limit of nine
-    pred, model = _answer(pipeline, answer_time_budget_s=0.1, min_answer_tokens=len(ANSWER) + 1)
-    assert model.max_tokens == [len(ANSWER) + 1] and pred.extra["usage"]["completion_tokens"] == len(ANSWER) + 1
-    assert "stopped" not in pred.extra and "95%" in pred.answer
 
 
 # figures the clauses do not give: grounding drops both sentences

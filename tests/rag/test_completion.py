@@ -84,3 +84,28 @@ def test_a_department_answer_gets_units_only_from_a_plan_it_cites():
     c = Completion(result, [college, same], "质量学院让谁来办？", "质量学院", "simplified", Settings(), lambda s: "")
     text, cited, route = complete(answer, [college], "llm", c)
     assert route == "llm+units" and "市人力资源局" in text and cited == [college, same]
+
+
+def test_a_comparison_covers_its_question_once_it_speaks_for_both_documents():
+    """What the time budget waits for before it stops the model: a comparison that has stated one
+    side does not cover the question yet; a sentence the checks drop covers nothing."""
+    from rag.completion import covers_question
+    from rag.postchecks import CheckContext
+    from tests.rag.hand_blocks import B1, B2
+
+    blocks = [B1, B2]
+    question = "征求意见稿和正式方案的食品抽检合格率目标各是多少？"
+    query = "征求意见稿 正式 方案 食品 抽检 合格率 目标"
+    result = SimpleNamespace(
+        extra={"compared_docs": ["dg-draft", "dg-2024"]},
+        parts=[],
+        clauses=[],
+        analysis=SimpleNamespace(answer_type=""),
+    )
+    c = Completion(result, blocks, question, query, "simplified", Settings(), lambda s: "")
+    idf = dict.fromkeys(query.split(), 1.0)
+    ctx = CheckContext(blocks, question, query, False, idf)
+    draft_side = "征求意见稿的食品抽检合格率目标是98%以上[1]。"
+    assert not covers_question(draft_side, ctx, c)
+    assert covers_question(draft_side + "正式方案的食品抽检合格率目标是98.5%以上[2]。", ctx, c)
+    assert not covers_question("征求意见稿的食品抽检合格率目标是99.9%以上[1]。", ctx, c)  # no such figure

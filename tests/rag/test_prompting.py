@@ -56,6 +56,8 @@ def test_generation_tokens_fit_the_answers_time_budget_on_the_reference_cpu():
     assert generation_tokens(s, Usage(2, 900, 0, 0), 165) == 48
     assert generation_tokens(replace(s, answer_time_budget_s=100.0), Usage(), 165) == 256
     assert generation_tokens(replace(s, answer_time_budget_s=0.0), Usage(2, 900, 0, 0), 165) == 256
+    # a floor above RAG_MAX_NEW_TOKENS: the limit, where the budget stops nothing
+    assert generation_tokens(replace(s, max_new_tokens=32), Usage(2, 900, 0, 0), 165) == 32
 
 
 def test_our_own_declines_are_recognised_in_either_language_and_script():
