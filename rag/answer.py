@@ -27,7 +27,7 @@ from rag.diff import pair_first
 from rag.errors import ModelError
 from rag.excerpts import Block, document_name_tokens
 from rag.extractive import about_clause, units_answer, units_topic
-from rag.factcheck import found_nothing, is_degenerate, is_refusal, whole_sentences
+from rag.factcheck import ends_sentence, found_nothing, is_degenerate, is_refusal, whole_sentences
 from rag.followup import QUESTION_SEP, parse_history, previous_answer, previous_question_chain
 from rag.index import CorpusIndex, ensure_index
 from rag.judging import AFTER_REFUSAL, GRAY_ZONE, judge_evidence, stage_min_yes
@@ -55,6 +55,36 @@ from rag.validity import validity_lines
 # how a stopped answer's route says it was stopped: at RAG_MAX_NEW_TOKENS, or past the time budget
 # once it covered the question (a stop after unsupported sentences is named by its fallback)
 CUT_ROUTES = {"length": "+cut", "budget": "+budget"}
+
+
+class _BudgetWatch:
+    """When the time budget looks at an answer being streamed: at each sentence that ends after
+    `tokens` pieces (about a token each) have come, once the next piece shows whether the model
+    cites it ("…以上。" then "[1]"), so a stop keeps the sentence's own citation. A sentence begun
+    before the budget ran out is waited for, never cut."""
+
+    def __init__(self, tokens: int) -> None:
+        self.tokens = tokens
+        self.pieces = 0
+        self.whole = -1  # characters of whole sentences when the budget ran out (-1: not yet)
+        self.ended = False  # a sentence has ended past the budget: look at the next piece
+
+    def sentence_done(self, raw: str) -> bool:
+        """Called once per streamed piece with the text so far: True when the budget should look now."""
+        self.pieces += 1
+        if self.pieces < self.tokens:
+            return False
+        at_end = ends_sentence(raw)
+        whole = len(whole_sentences(raw))
+        if self.whole < 0:  # the budget just ran out: sentences that end from here on (or just did)
+            self.whole, self.ended = whole, at_end
+            return False
+        if self.ended and not at_end:
+            self.ended, self.whole = False, whole
+            return True
+        if whole > self.whole:
+            self.whole, self.ended = whole, True
+        return False
 
 
 class AnswerPipeline:
@@ -326,8 +356,10 @@ class AnswerPipeline:
         raw = yield from self._generate(
             turn, blocks, plan, ctx, stop_after, prompt_cached=judged is not None, completion=completion
         )
-        # the model says it finds no answer, or writes nothing but "[1]" (a failed model is no opinion)
-        if found_nothing(raw) and not plan.parts and "llm_error" not in turn.pred.extra:
+        # the model says it finds no answer, or writes nothing but "[1]" (a failed model is no opinion);
+        # an answer the budget stopped had passed the checks, and its unfinished sentence says nothing
+        budget_stop = turn.pred.extra.get("stopped") == "budget"
+        if found_nothing(raw) and not plan.parts and not budget_stop and "llm_error" not in turn.pred.extra:
             if gray_zone:  # only just "answer", and the judge already said yes: a refusal declines
                 if is_refusal(raw):
                     yield self._judged_decline(turn, result, "model-refusal", "model")
@@ -481,26 +513,23 @@ class AnswerPipeline:
         # past this many pieces (about a token each) the budget is spent: stop once the answer covers the question
         budget_tokens = generation_tokens(self.settings, turn.usage, new_prompt_chars)
         watch_budget = budget_tokens < self.settings.max_new_tokens and ctx is not None and completion is not None
+        budget = _BudgetWatch(budget_tokens) if watch_budget else None
         turn.usage.finish_reason = ""
         pieces = self.backend.stream(messages, self.settings.max_new_tokens, self.settings.temperature, turn.usage)
-        written = 0
         try:
             for piece in pieces:
                 turn.first_token()
                 raw += piece
-                written += 1
                 yield Token(piece)
                 if is_degenerate(raw):  # a loop only costs time from here on: the checks cut it anyway
                     turn.pred.extra["stopped"] = "repetition"
                     break
-                over_budget = watch_budget and written >= budget_tokens
-                if not (stop_after or over_budget) or (whole := len(whole_sentences(raw))) <= checked:
-                    continue  # no sentence ended since the last look
-                checked = whole
-                if stop_after and nothing_supported(raw, ctx, stop_after):
-                    turn.pred.extra["stopped"] = "unsupported"
-                    break
-                if over_budget and covers_question(raw, ctx, completion):
+                if stop_after and (whole := len(whole_sentences(raw))) > checked:  # a sentence ended
+                    checked = whole
+                    if nothing_supported(raw, ctx, stop_after):
+                        turn.pred.extra["stopped"] = "unsupported"
+                        break
+                if budget is not None and budget.sentence_done(raw) and covers_question(raw, ctx, completion):
                     turn.pred.extra["stopped"] = "budget"
                     break
         except (LLMError, ModelError) as exc:

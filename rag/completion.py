@@ -12,12 +12,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from rag.config import Settings
-from rag.excerpts import Block
+from rag.excerpts import CITATION, Block
 from rag.extractive import EXTRACTIVE, complete_comparison, complete_part, complete_units, quote_source
-from rag.factcheck import ENGLISH_TERM
+from rag.factcheck import ENGLISH_TERM, ends_open, topic_terms, whole_sentences
 from rag.postchecks import CheckContext, check_answer
 from rag.prompting import reply
 from rag.retrieval import RetrievalResult
+from rag.text import match_key
 
 
 @dataclass(frozen=True)
@@ -60,8 +61,8 @@ def complete(answer: str, cited: list[Block], route: str, c: Completion) -> tupl
         )
         route += "+completed" if added else ""
     if part_groups(c.result):
-        answer, cited, added = _complete_parts(answer, cited, c)
-        route += "+parts" if added else ""
+        answer, cited, added, unstated = _complete_parts(answer, cited, c)
+        route += "+parts" if added or unstated else ""
     elif c.result.analysis.answer_type == "department" and cited:
         # "which bureau?" answered without naming one of the clause's units ("the environment
         # bureau of Source County"): the units as the plan names them, cited — a plan the answer
@@ -81,25 +82,45 @@ def complete(answer: str, cited: list[Block], route: str, c: Completion) -> tupl
     return answer, cited, route
 
 
-# completion steps that add what the answer left out (a side, a part, the units), unlike "+quoted",
-# which only shows the Chinese words of an English answer it has
-MISSING_STEPS = ("+completed", "+parts", "+units")
+# completion steps that add what the answer left out (a compared side, the units), unlike "+quoted",
+# which only shows the Chinese words of an English answer it has; "+parts" may also be only a part
+# the plans do not answer, so covers_question asks the parts step itself
+MISSING_STEPS = ("+completed", "+units")
 
 
 def covers_question(raw: str, ctx: CheckContext, c: Completion) -> bool:
-    """The model's whole sentences so far, were it stopped here, pass the checks as its own answer
-    (not replaced by a quote) and leave the completion steps nothing to add: every compared side,
-    every part, the units. What the time budget asks before it stops a model (rag/answer.py)."""
+    """The model's whole sentences so far, were it stopped here, end no list midway ("…；",
+    "如下："), pass the checks as its own answer (not replaced by a quote) and leave the completion
+    steps nothing to add: every compared side, every answered part, the units (a part the plans do
+    not answer is said so by code whatever the model writes). What the time budget asks before it
+    stops a model (rag/answer.py)."""
+    if ends_open(whole_sentences(raw)):
+        return False
     answer, cited, route = check_answer(raw, ctx, cut=True)
-    if route.startswith(EXTRACTIVE):
+    if route.startswith(EXTRACTIVE) or not names_its_topics(answer, cited, ctx):
         return False
     _, _, route = complete(answer, cited, route, c)
-    return not any(step in route for step in MISSING_STEPS)
+    if any(step in route for step in MISSING_STEPS):
+        return False
+    return not (part_groups(c.result) and _complete_parts(answer, cited, c)[2])
 
 
-def _complete_parts(answer: str, cited: list[Block], c: Completion) -> tuple[str, list[Block], int]:
+def names_its_topics(answer: str, cited: list[Block], ctx: CheckContext) -> bool:
+    """A Chinese answer names each of the question's topic terms (`factcheck.topic_terms`) that
+    the clauses it cites use: "支持市场主体创建自主品牌" passes every check but does not yet say
+    what "有什么金融支持" asks (the clause's 金融产品 does). English answers name the plans' terms
+    only in brackets, if at all: not judged."""
+    if ctx.english:
+        return True
+    said = match_key(CITATION.sub("", answer))
+    in_cited = match_key(" ".join(b.text for b in cited))
+    return all(t in said for t in topic_terms(ctx.query, ctx.blocks, ctx.idf) if t in in_cited)
+
+
+def _complete_parts(answer: str, cited: list[Block], c: Completion) -> tuple[str, list[Block], int, int]:
     """Every answered part is cited from its own clauses (else its best sentence is quoted);
-    every part the plans do not answer is said to be unanswered ("方案未写明…")."""
+    every part the plans do not answer is said to be unanswered ("方案未写明…"). Returns (answer,
+    cited, lines added for answered parts, lines for unanswered ones)."""
     added = 0
     kinds = {p.text: p.answer_type for p in c.result.analysis.parts}
     for part, ranked in part_groups(c.result):
@@ -110,11 +131,12 @@ def _complete_parts(answer: str, cited: list[Block], c: Completion) -> tuple[str
         else:
             answer, cited, n = complete_part(answer, cited, own, part, c.english, c.result.analysis.earlier_questions)
         added += n
+    unstated = 0
     for part, decision in zip(c.result.analysis.parts, c.result.part_decisions, strict=True):
         if decision.declined:
             answer = answer.rstrip() + "\n" + reply("part_unstated", c.lang, part=part.text)
-            added += 1
-    return answer, cited, added
+            unstated += 1
+    return answer, cited, added, unstated
 
 
 def _comparison_extras(c: Completion, compared: list[str]) -> list[Block]:

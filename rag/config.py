@@ -69,7 +69,8 @@ class Settings:
     # RAG_ANSWER_TIME_BUDGET_S: seconds an answer's model calls should take on that CPU; past them the
     # model is stopped at the first whole sentence where its answer covers the question (every side,
     # part and unit; not quoted in its place), else it writes on (0 = off: RAG_MAX_NEW_TOKENS only).
-    # 9, not 10: the stop comes at the end of a sentence begun before it (README, "Fast")
+    # 9, not 10: the stop comes at the end of a sentence begun before it (README, "A time budget
+    # that waits for the answer")
     answer_time_budget_s: float = 9.0
     # the model's answer stops once grounding has dropped this many of its sentences and kept nothing
     # that says anything: it would be quoted unless a later sentence stood (0 = off: it writes to its end)

@@ -223,6 +223,22 @@ def whole_sentences(answer: str) -> str:
     return HANGING_LIST_MARK.sub("", answer[: _with_its_citations(answer, end)])
 
 
+def ends_sentence(text: str) -> bool:
+    """The text stops right at a sentence's end mark (its citation, if any, may still come)."""
+    tail = text.rstrip(" \t")
+    return bool(tail) and (tail[-1] in LOOP_SENTENCE_ENDS or tail[-1] == ".")
+
+
+OPEN_ENDS = "；;：:，,、"  # marks after which an answer goes on: a list's next item, "如下："
+TRAILING_CITATIONS = re.compile(r"(?:\s*\[[\d,，、\s]+\])+\s*$")
+
+
+def ends_open(text: str) -> bool:
+    """The text's last sentence (its citations aside) ends where more must follow ("…；", "如下：")."""
+    tail = TRAILING_CITATIONS.sub("", text).rstrip()
+    return bool(tail) and tail[-1] in OPEN_ENDS
+
+
 def is_refusal(answer: str) -> bool:
     return bool(load_answer_words().refusal.search(answer))
 

@@ -4,7 +4,8 @@ Each check is a function `(draft, context) -> reason | None`; the first reason e
 answer and an extractive one (quoted from the clauses) replaces it, named after the reason
 ("extractive-refusal", "extractive-off-topic"…) — except a loop, where the sentences written
 before it began go on through the checks ("llm-trimmed"), as do the whole sentences of an answer
-stopped at its token limit. The checks on the raw text run first; then code
+stopped before its end (at its token limit, past the time budget, after unsupported sentences).
+The checks on the raw text run first; then code
 renumbers the citations and drops unsupported sentences (`cite_answer`, `ground_answer`), and the
 checks on that grounded text run. Add a check by writing one function and listing it here.
 `nothing_supported` runs the same citing and grounding on a stream's whole sentences so far, so
@@ -150,9 +151,10 @@ def check_answer(raw: str, ctx: CheckContext, cut: bool = False) -> tuple[str, l
     """(answer, cited blocks, route) — the model's answer if it survives the checks, else extractive.
     `cut`: the model was stopped before its end (at RAG_MAX_NEW_TOKENS, past the time budget, after
     unsupported sentences): its unfinished sentence is dropped."""
-    if cut:
-        raw = whole_sentences(raw)
-    draft = Draft(raw, trimmed=cut)
+    whole = whole_sentences(raw) if cut else raw
+    # trimmed only when that dropped something: a stop right after a sentence keeps the model's text
+    draft = Draft(whole, trimmed=whole.rstrip() != raw.rstrip())
+    raw = whole
     if reason := _first_reason(RAW_CHECKS, draft, ctx):  # on what the model wrote: a long title repeated is no loop
         kept = before_loop(raw) if reason == "repetition" else ""
         if not has_content(kept, ctx.question) or is_degenerate(kept):

@@ -64,18 +64,36 @@ def test_past_its_budget_an_answer_stops_at_the_first_sentence_that_covers_the_q
     # answers the question, so the model stops there; the limit it was given is the usual one
     pred, model = _answer(pipeline, answer_time_budget_s=0.1, min_answer_tokens=2)
     assert model.max_tokens == [pipeline.settings.max_new_tokens]
-    assert model.yielded == len(FIRST)  # not one piece after the sentence that covers it
+    # one piece after the sentence that covers it (it might have been the sentence's citation)
+    assert model.yielded == len(FIRST) + 1
     assert pred.extra["stopped"] == "budget" and pred.extra["route"].startswith("llm-trimmed+budget")
     assert "98.5%" in pred.answer and "制造业" not in pred.answer
+
+
+def test_a_sentence_finished_before_the_budget_ran_out_is_not_where_it_stops(pipeline):
+    """The budget runs out inside the second sentence: that sentence is waited for (here the
+    model's natural end), never cut, whether or not the unsupported-sentence stop is on."""
+    for stop_after in (0, 2):
+        pred, model = _answer(
+            pipeline, answer_time_budget_s=0.1, min_answer_tokens=len(FIRST) + 1, stop_unsupported_after=stop_after
+        )
+        assert model.yielded == len(ANSWER) and "stopped" not in pred.extra, stop_after
+        assert "95%" in pred.answer
 
 
 def test_past_its_budget_an_answer_that_covers_nothing_yet_writes_on(pipeline):
     # two sentences grounding drops cover nothing: the model writes on to the supported one
     script = [*UNSUPPORTED, *ANSWER]
     pred, model = _answer(pipeline, script, answer_time_budget_s=0.1, min_answer_tokens=2, stop_unsupported_after=0)
-    assert model.yielded == len(UNSUPPORTED) + len(FIRST) and pred.extra["stopped"] == "budget"
+    assert model.yielded == len(UNSUPPORTED) + len(FIRST) + 1 and pred.extra["stopped"] == "budget"
     assert "98.5%" in pred.answer and "99.9" not in pred.answer
-    assert pred.extra["raw_answer"].endswith("[1]。")
+    assert pred.extra["raw_answer"].endswith("[1]。制造业产品")  # what it wrote, kept for the record
+
+
+def test_a_list_is_not_stopped_after_its_first_item(pipeline):
+    items = ["食品抽检合格率达到98.5%以上[1]；", "制造业产品质量合格率", "达到95%以上[1]。"]
+    pred, model = _answer(pipeline, items, answer_time_budget_s=0.1, min_answer_tokens=1)
+    assert model.yielded == len(items) and "95%" in pred.answer  # "；" ends no answer
 
 
 def test_an_answer_within_its_budget_is_not_stopped(pipeline):

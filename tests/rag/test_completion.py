@@ -109,3 +109,29 @@ def test_a_comparison_covers_its_question_once_it_speaks_for_both_documents():
     assert not covers_question(draft_side, ctx, c)
     assert covers_question(draft_side + "正式方案的食品抽检合格率目标是98.5%以上[2]。", ctx, c)
     assert not covers_question("征求意见稿的食品抽检合格率目标是99.9%以上[1]。", ctx, c)  # no such figure
+    # both sides, but the list goes on after "；"
+    assert not covers_question(draft_side.replace("。", "；") + "正式方案的食品抽检合格率目标是98.5%以上[2]；", ctx, c)
+
+
+def test_a_multi_part_answer_covers_its_question_without_the_part_the_plans_do_not_answer():
+    """Code says a part is not stated whatever the model writes: that line is no reason to write on."""
+    from rag.completion import covers_question
+    from rag.focus import SubQuestion
+    from rag.postchecks import CheckContext
+    from tests.rag.hand_blocks import B2
+
+    asked, unstated = SubQuestion("食品抽检合格率目标是多少", "食品抽检合格率目标"), SubQuestion("罚款多少", "罚款")
+    result = SimpleNamespace(
+        extra={},
+        clauses=[],
+        parts=[[B2.scored], []],
+        part_decisions=[SimpleNamespace(declined=False), SimpleNamespace(declined=True)],
+        analysis=SimpleNamespace(answer_type="", parts=[asked, unstated], earlier_questions=""),
+    )
+    query = "食品 抽检 合格率 目标 罚款"
+    c = Completion(result, [B2], asked.text, query, "simplified", Settings(), lambda s: "")
+    ctx = CheckContext([B2], asked.text, query, False, dict.fromkeys(query.split(), 1.0), parts=[asked.text])
+    stated = "正式方案：食品抽检合格率达到98.5%以上，制造业产品质量合格率达到95%以上[2]。"  # B2 is block 2
+    assert covers_question(stated, ctx, c)
+    text, _, route = complete(stated, [B2], "llm", c)
+    assert route == "llm+parts" and "罚款多少" in text  # the unanswered part, said by code
