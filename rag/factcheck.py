@@ -230,7 +230,7 @@ def ends_sentence(text: str) -> bool:
 
 
 OPEN_ENDS = "；;：:，,、"  # marks after which an answer goes on: a list's next item, "如下："
-TRAILING_CITATIONS = re.compile(r"(?:\s*\[[\d,，、\s]+\])+\s*$")
+TRAILING_CITATIONS = re.compile(CITATIONS_AHEAD.pattern + r"\s*$")  # the citations that end a text
 
 
 def ends_open(text: str) -> bool:

@@ -138,7 +138,7 @@ def test_a_multi_part_answer_covers_its_question_without_the_part_the_plans_do_n
 
 
 def test_a_chinese_answer_covers_its_question_once_it_names_the_topic_its_clause_uses():
-    """"有什么金融支持": a sentence of the clause that names no 金融 passes the checks but has not
+    """A question asking "有什么金融支持": a sentence of the clause that names no 金融 passes the checks but has not
     said what is asked yet; the time budget waits for one that does."""
     from rag.completion import covers_question
     from rag.postchecks import CheckContext
@@ -146,6 +146,7 @@ def test_a_chinese_answer_covers_its_question_once_it_names_the_topic_its_clause
     question, query = "东莞对企业质量有什么金融支持？", "东莞 企业 质量 金融 支持"
     result = SimpleNamespace(extra={}, parts=[], clauses=[], analysis=SimpleNamespace(answer_type=""))
     c = Completion(result, [LOAN], question, query, "simplified", Settings(), lambda s: "")
-    ctx = CheckContext([LOAN], question, query, False, {"金融": 5.0, "质量": 1.0, "企业": 1.0, "东莞": 1.0, "支持": 1.0})
+    idf = {"金融": 5.0, "质量": 1.0, "企业": 1.0, "东莞": 1.0, "支持": 1.0}
+    ctx = CheckContext([LOAN], question, query, False, idf)
     assert not covers_question("东莞鼓励资本加大质量投入力度[1]。", ctx, c)
     assert covers_question("东莞推广“质量贷”金融产品[1]。", ctx, c)
