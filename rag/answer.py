@@ -46,7 +46,7 @@ from rag.prompting import (
     translation_messages,
     with_previous,
 )
-from rag.questions import check_question
+from rag.questions import QuestionCheck, check_question, question_char_limit
 from rag.retrieval import HybridRetriever, RetrievalFilters, RetrievalResult
 from rag.targets import targets_reply
 from rag.text import to_traditional
@@ -169,7 +169,7 @@ class AnswerPipeline:
         analyzer = self.retriever.analyzer
         chain = previous_question_chain(turns, analyzer.leans_on_previous, self.settings.followup_chain)
         # the earlier questions go into the prompt too: each gets the same checks as the current one
-        context = QUESTION_SEP.join(check_question(q, self.settings.max_question_chars).text for q in chain) or None
+        context = QUESTION_SEP.join(self._check(q).text for q in chain) or None
         replied = previous_answer(turns)
         if replied and is_decline_reply(replied):  # it answered nothing: it names nothing "这个" points to
             replied = None
@@ -187,6 +187,10 @@ class AnswerPipeline:
         result.extra["previous"] = context or ""
         result.extra["retrieval_model_s"] = model_s[0]
         return result
+
+    def _check(self, question: str) -> QuestionCheck:
+        s = self.settings
+        return check_question(question, s.max_question_chars, s.max_question_chars_english)
 
     def _translate(self, english: str, usage: Usage | None = None, seconds: list[float] | None = None) -> str:
         """English question → Chinese query: one short model call (prompts/translate.txt); its
@@ -228,7 +232,7 @@ class AnswerPipeline:
     ) -> Iterator[Token | Evidence | Final]:
         """The answer's events: check → retrieve and decide → answer without or with the model."""
         t0 = time.perf_counter()
-        check = check_question(question, self.settings.max_question_chars)
+        check = self._check(question)
         turn = AnswerTurn(Prediction(id=qid, question=question), check, t0=t0)
         turn.pred.extra = {"language": check.language, "injection_suspected": check.injection}
         if route := self._screen(turn):
@@ -252,7 +256,9 @@ class AnswerPipeline:
         if check.kind in {"empty", "too_long"}:
             pred.error = "empty question" if check.kind == "empty" else f"question too long ({check.length} characters)"
             key = "empty" if check.kind == "empty" else "too_long"
-            pred.answer = reply(key, turn.lang, length=check.length, limit=self.settings.max_question_chars)
+            s = self.settings
+            limit = question_char_limit(check.language, s.max_question_chars, s.max_question_chars_english)
+            pred.answer = reply(key, turn.lang, length=check.length, limit=limit)
             return f"rejected-{check.kind}"
         if check.kind in {"greeting", "off_topic"}:
             pred.answer = reply("greeting", turn.lang)
@@ -414,8 +420,10 @@ class AnswerPipeline:
             depth = self.settings.prompt_k_english if lang == "english" else self.settings.prompt_k
             # draft vs final: the aligned pair first
             clauses = pair_first(result.clauses[:depth], result, self.index, depth)
-        # the model gets what is asked: typos repaired, who-is-asking and filler left out
-        asked = turn.check.text if lang == "english" or not analysis.ask else analysis.ask
+        # the model gets what is asked: typos repaired, who-is-asking and filler left out (English:
+        # the sentences that ask and those they lean on, as typed)
+        own = analysis.english_need if lang == "english" else analysis.ask
+        asked = own or turn.check.text
         if analysis.is_followup:
             asked = with_previous(asked, result.extra["previous"])
         turn.pred.extra["prompt_question"] = asked
@@ -469,7 +477,7 @@ class AnswerPipeline:
         RAG_JUDGE_GRAY_MIN_YES on these. The verdict is None where no judge would run (answered
         before retrieval, declined, a targets listing or units, multi-part, farther above, judge off) or the
         model fails; the result is None for a question answered before retrieval."""
-        check = check_question(question, self.settings.max_question_chars)
+        check = self._check(question)
         turn = AnswerTurn(Prediction(id="", question=question), check)
         if self._screen(turn):
             return None, None

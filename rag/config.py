@@ -128,6 +128,9 @@ class Settings:
     host: str = "127.0.0.1"  # HOST
     port: int = 7860  # PORT
     max_question_chars: int = 500  # RAG_MAX_QUESTION_CHARS
+    # RAG_MAX_QUESTION_CHARS_ENGLISH: an English question needs about three times the characters
+    # of the same question in Chinese
+    max_question_chars_english: int = 1500
     queue_size: int = 64  # RAG_QUEUE_SIZE: requests that may wait for the LLM before new ones are refused
     auth: str = field(default="", repr=False)  # RAG_AUTH: "user:password" turns on basic auth (needed off-localhost)
     allow_no_auth: bool = False  # RAG_ALLOW_NO_AUTH: 1 = serve a non-loopback HOST without auth anyway

@@ -42,6 +42,10 @@ REPEAT_RUN = 16  # characters of a run that, repeated REPEAT_MAX times, marks a 
 # answer may well name "digital and intelligent" three times without looping
 REPEAT_RUN_LATIN = 40
 REPEAT_MAX = 3
+# more citation marks in a row than any prompt has clauses: the model is counting, not citing
+# ("…responsibility rules: [1] [2] [3] … [61]")
+CITATIONS_IN_A_ROW_MAX = 8
+CITATION_RUN = re.compile(rf"(?:{CITATION.pattern}[\s,，、]*){{{CITATIONS_IN_A_ROW_MAX + 1},}}")
 # a sentence of a looping answer: English ones end at a full stop too ("98.5%. The …", not "98.5");
 # `text.split_sentences` does not, since the checks must not cut "U.S." or "e.g." — here a wrong cut
 # only keeps a little less of an answer that is looping anyway
@@ -182,7 +186,10 @@ def _runs(key: str) -> list[str]:
 
 def is_degenerate(answer: str) -> bool:
     """The small model sometimes loops ("Guangdong's plan  Guangdong's plan  Guangdong's plan …"):
-    the same run of characters standing REPEAT_MAX or more times is no answer."""
+    the same run of characters standing REPEAT_MAX or more times is no answer, nor is a row of
+    citation marks longer than any prompt's clauses."""
+    if CITATION_RUN.search(answer):
+        return True
     runs = Counter(_runs(match_key(CITATION.sub("", answer))))
     return bool(runs) and max(runs.values()) >= REPEAT_MAX
 

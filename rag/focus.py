@@ -22,6 +22,7 @@ from rag.typo import CJK_RUN
 
 SEGMENT = re.compile(r"[^，,。！!？?；;\n]+[，,。！!？?；;\n]*")  # clauses, not sentences: commas end one too
 ENGLISH_PIECE = re.compile(r"(?<=\?)\s+|\b(?:and also|also|additionally)\b,?", flags=re.I)
+ENGLISH_SENTENCE = re.compile(r"(?<=[.?!])\s+")
 MAX_PARTS = 3
 TOPIC_MIN_LEN = 2
 TOPIC_MIN_IDF_SHARE = 0.25  # rarer than this share of the rarest word: a topic word (not 质量, 企业)
@@ -46,6 +47,27 @@ class Focus:
     context_terms: tuple[str, ...]  # words of the personal context that the plans use (not in the need)
     asking: tuple[str, ...]  # the segments that ask something
     need: tuple[str, ...]  # the asking segments and the statements they lean on
+
+
+@dataclass(frozen=True)
+class EnglishFocus:
+    """The sentences of an English question: those that ask, the statements they lean on, and
+    the ones that only say who is asking ("I run a small workshop in Hengli.")."""
+
+    asking: tuple[str, ...]
+    need: tuple[str, ...]  # asking sentences and the statements they lean on, in order
+    context: tuple[str, ...]
+
+    @property
+    def text(self) -> str:
+        return " ".join(self.need)
+
+    @property
+    def for_translation(self) -> str:
+        """The asking sentences first, then the rest: a translation cut at its token cap keeps the
+        question and loses the background (which, left out, lost answers on the dev sets)."""
+        rest = [s for s in self.need if s not in self.asking]
+        return " ".join([*self.asking, *rest, *self.context])
 
 
 class QuestionReader:
@@ -173,6 +195,22 @@ class QuestionReader:
         if len({(tuple(self.topic_words(p.search_text)), p.answer_type) for p in parts}) < 2:
             return []
         return parts
+
+    def english_focus(self, text: str) -> EnglishFocus:
+        """The English counterpart of `focus`, by sentences: one with a "?" asks; one that asks
+        nothing and says "I"/"we" without passing on what was heard is context."""
+        lx = self.lexicon
+        sentences = [s.strip() for s in ENGLISH_SENTENCE.split(text) if s.strip()]
+        asking = [s for s in sentences if "?" in s]
+        context = [
+            s
+            for s in sentences
+            if s not in asking and lx.first_person.search(s.lower()) and not lx.reported_speech.search(s.lower())
+        ]
+        need = [s for s in sentences if s not in context]
+        if not asking:  # no "?" anywhere: every sentence may carry the need
+            asking, need, context = [], sentences, []
+        return EnglishFocus(tuple(asking), tuple(need or sentences), tuple(context))
 
     @staticmethod
     def english_pieces(text: str) -> list[str]:

@@ -60,6 +60,7 @@ class QueryAnalysis:
     translation: str = ""  # English questions: the Chinese query
     translation_method: str = ""  # "model" | "glossary" | ""
     glossary_terms: tuple[tuple[str, ...], ...] = ()  # English: alternatives per English word
+    english_need: str = ""  # English: the sentences that ask and those they lean on, not who is asking
     focus: str = ""  # the information need: asking segments, filler removed, context words the plans use
     ask: str = ""  # what must be answered: the focus without the personal context's words
     asking: str = ""  # the segments that ask (Chinese): what kind of answer is wanted is read here only
@@ -142,6 +143,7 @@ class QueryAnalysis:
             "repairs": [list(r) for r in self.repairs],
             "translation": self.translation,
             "translation_method": self.translation_method,
+            "english_need": self.english_need,
             "focus": self.focus,
             "ask": self.ask,
             "asking": self.asking,
@@ -175,6 +177,7 @@ class _Reading:
     ask: str
     asking: str
     parts: tuple[SubQuestion, ...]
+    english_need: str  # English: the sentences that ask and those they lean on
     notes: tuple[str, ...]
 
 
@@ -304,6 +307,7 @@ class QueryAnalyzer:
             translation=reading.translation,
             translation_method=reading.method,
             glossary_terms=reading.groups,
+            english_need=reading.english_need,
             focus=reading.focus,
             ask=reading.ask,
             asking=reading.asking,
@@ -330,9 +334,11 @@ class QueryAnalyzer:
     def _read(self, language: str, normalized: str, translate: Callable[[str], str] | None) -> _Reading:
         """Translate (English), repair typos, then read the focus and the parts."""
         english = language == "english"
-        translation, method, notes, groups = "", "", [], ()
+        translation, method, notes, groups, english_need = "", "", [], (), ""
         if english:
-            translation, method, notes = self._translate(normalized, translate)
+            read = self.reader.english_focus(normalized)
+            english_need = read.text
+            translation, method, notes = self._translate(read.for_translation, translate)
             groups = tuple(tuple(g) for g in chinese_term_groups(normalized))
         chinese = translation if english else normalized
         try:
@@ -340,12 +346,13 @@ class QueryAnalyzer:
         except Exception as exc:  # pragma: no cover - defensive: keep the plain question
             log.warning("typo repair failed: %s", exc)
             repaired, repairs, notes = chinese, [], [*notes, "typo repair failed"]
+        # the translation keeps the English sentences' roles: its focus is read the same way
+        found = self.reader.focus(repaired)
+        focus, context_terms, ask = found.text, found.context_terms, "，".join(found.need)
         if english:
-            focus, context_terms, ask, asking = repaired, (), repaired, ""
+            asking = ""
             parts = self._english_parts(normalized)
         else:
-            found = self.reader.focus(repaired)
-            focus, context_terms, ask = found.text, found.context_terms, "，".join(found.need)
             asking = "，".join(found.asking)
             statements = [s for s in found.need if s not in found.asking]
             parts = self.reader.parts(list(found.asking), statements)
@@ -361,7 +368,7 @@ class QueryAnalyzer:
             asking,
             tuple(parts),
         )
-        return _Reading(*reading, notes=tuple(notes))
+        return _Reading(*reading, english_need=english_need, notes=tuple(notes))
 
     def _english_parts(self, english: str) -> list[SubQuestion]:
         """The English original decides the parts as well as the translation; each part is searched

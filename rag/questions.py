@@ -55,15 +55,23 @@ class QuestionCheck:
     length: int = 0
 
 
-def check_question(raw: str, max_chars: int) -> QuestionCheck:
+def question_char_limit(language: str, max_chars: int, max_chars_english: int | None = None) -> int:
+    """How many characters a question in `language` may have."""
+    return (max_chars_english or max_chars) if language == "english" else max_chars
+
+
+def check_question(raw: str, max_chars: int, max_chars_english: int | None = None) -> QuestionCheck:
+    """`max_chars` characters at most, or `max_chars_english` (default: the same) for an English
+    question, which takes more characters to ask the same."""
     text = unicodedata.normalize("NFC", raw or "")
     text = "".join(ch for ch in text if ch in "\n\t" or unicodedata.category(ch)[0] != "C").strip()
     length = len(text)
     if not text:
         return QuestionCheck("empty", "", "simplified")
-    if length > max_chars:
-        return QuestionCheck("too_long", text[:max_chars], script_of(text[:max_chars]), length=length)
     language = script_of(text)
+    limit = question_char_limit(language, max_chars, max_chars_english)
+    if length > limit:
+        return QuestionCheck("too_long", text[:limit], script_of(text[:limit]), length=length)
     rules = load_message_rules()
     if rules.greeting.match(text):
         return QuestionCheck("greeting", text, language)

@@ -135,7 +135,7 @@ def chat_tab(app: ChatApp, settings: Settings, text: UiText) -> ChatControls:
                     show_label=False,
                     scale=5,
                     max_lines=4,
-                    max_length=settings.max_question_chars,
+                    max_length=max(settings.max_question_chars, settings.max_question_chars_english),
                     elem_id="question-box",
                 )
                 send = gr.Button("发送", variant="primary", scale=1, min_width=80, elem_id="send-btn")

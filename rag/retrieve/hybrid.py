@@ -150,6 +150,8 @@ class HybridRanker:
             ranked = interleave_documents(merged, set(sides), self.settings.compare_slots)
         if len(ranked) < top_k:
             ranked += self.fill(ranked, filters, top_k - len(ranked), dense)
+        if chinese := _translated_focus(analysis):
+            dense = self._decision_dense(chinese, dense)
         return RetrievalResult(
             query=analysis.question,
             normalized_query=text,
@@ -164,10 +166,24 @@ class HybridRanker:
             extra={"compared_docs": sorted(sides)} if sides else {},
         )
 
+    def _decision_dense(self, chinese: str, searched: np.ndarray) -> np.ndarray:
+        """The whole clauses' cosines to an English question's Chinese focus alone, for the
+        decision: its calibration was fitted on cosines of Chinese queries, and those of the
+        mixed English-and-Chinese search text run lower for the same clauses."""
+        for search, _, own in self.searches:
+            if own and isinstance(search, DenseSearch) and chinese.strip():
+                return search.search(chinese, 1).scores
+        return searched
+
     def _whole_question(self, analysis: QueryAnalysis) -> str:
         """The whole question, when the search text is its focus without the asker's context: a
-        second, lighter query, so that context which does name the topic is not lost."""
-        if analysis.language == "english" or not analysis.context_terms or self.settings.context_query_weight <= 0:
+        second, lighter query, so that context which does name the topic is not lost. English
+        (searched with the question and its translation): the translation's focus alone."""
+        if self.settings.context_query_weight <= 0:
+            return ""
+        if analysis.language == "english":
+            return _translated_focus(analysis)
+        if not analysis.context_terms:
             return ""
         return _followup_prefix(analysis) + analysis.repaired
 
@@ -222,6 +238,14 @@ class HybridRanker:
             if len(extra) == need:
                 break
         return extra
+
+
+def _translated_focus(analysis: QueryAnalysis) -> str:
+    """An English question's Chinese focus (after a follow-up's earlier topic) when the model
+    translated it; "" otherwise (the glossary's terms are no question)."""
+    if analysis.language != "english" or analysis.translation_method != "model":
+        return ""
+    return _followup_prefix(analysis) + analysis.focus
 
 
 def _followup_prefix(analysis: QueryAnalysis) -> str:

@@ -325,3 +325,33 @@ def test_a_follow_up_keeps_its_own_topic_words_for_choosing_excerpts(analyzer):
         assert analyzer.analyze(place_or_version, previous="韶关对品牌有啥支持", is_followup=True).turn_words == ()
     asks_who = analyzer.analyze("计量这块由谁负责？", previous="源城区对品牌有啥支持", is_followup=True)
     assert "计量" in asks_who.turn_words and not any(w in "由谁" for w in asks_who.turn_words)
+
+
+def test_an_english_question_is_read_by_its_sentences_and_its_translation_by_segments(analyzer):
+    """Who is asking ("I run a small workshop…") is context; what the user heard is part of the
+    need; the model translates the asking sentence first, so a translation cut at its cap keeps it."""
+    question = (
+        "I run a small hardware workshop in Dongguan. A friend told me the city gives loans to firms "
+        "with a good quality record. What is that loan called?"
+    )
+    read = analyzer.reader.english_focus(question)
+    assert read.context == ("I run a small hardware workshop in Dongguan.",)
+    assert read.text == (
+        "A friend told me the city gives loans to firms with a good quality record. What is that loan called?"
+    )
+    assert read.for_translation.startswith("What is that loan called?")
+    assert read.for_translation.endswith("I run a small hardware workshop in Dongguan.")
+    assert analyzer.reader.english_focus("Dongguan quality loans.").need == ("Dongguan quality loans.",)
+
+    seen = []
+    translation = "那种贷款叫什么？朋友告诉我城市为质量好的企业提供贷款。我在东莞开了一家小五金作坊。"
+    analyzer.translate = lambda english: seen.append(english) or translation
+    try:
+        a = analyzer.analyze(question)
+    finally:
+        analyzer.translate = None
+    assert seen[0].startswith("What is that loan called?")
+    assert a.english_need == read.text
+    assert "我在东莞开了一家小五金作坊" not in a.ask  # the translated context is not what is asked
+    assert "贷款" in a.ask
+    assert "dongguan-2024-plan" in a.places  # the place of the context is still read

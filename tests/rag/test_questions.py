@@ -1,6 +1,6 @@
 import pytest
 
-from rag.questions import check_question
+from rag.questions import check_question, question_char_limit
 
 
 def test_plain_question_passes_through():
@@ -16,6 +16,15 @@ def test_empty_and_whitespace(raw):
 def test_too_long():
     c = check_question("质" * 20_000, 500)
     assert c.kind == "too_long" and c.length == 20_000
+
+
+def test_an_english_question_may_be_longer_than_a_chinese_one():
+    english = "We make small appliances and sell them abroad. " * 14 + "Is there any help with certification?"
+    assert 500 < len(english) < 1500
+    assert check_question(english, 500, 1500).kind == "ok"
+    assert check_question(english, 500).kind == "too_long"  # no English limit given: the same one
+    assert check_question("质" * 700, 500, 1500).kind == "too_long"
+    assert question_char_limit("english", 500, 1500) == 1500 and question_char_limit("traditional", 500, 1500) == 500
 
 
 def test_greetings_are_recognised_in_three_languages():

@@ -13,6 +13,7 @@ from rag.confidence import ConfidenceModel
 from rag.config import Settings
 from rag.query import QueryAnalyzer
 from rag.retrieve.hybrid import HybridRanker
+from rag.retrieve.prefer import Preference
 from rag.retrieve.sparse import idf_table
 from rag.retrieve.types import RetrievalFilters
 
@@ -191,3 +192,26 @@ def test_a_long_clause_ranks_by_the_part_that_answers(parts_index, fake_embedder
     # RAG_SEARCH_PART_CHARS=0 turns the parts off, whatever the index holds
     off = HybridRanker(with_parts, fake_embedder, replace(tiny_settings, search_part_chars=0)).run(analysis, ANY, 3)
     assert [s.clause.clause_id for s in off.clauses] == [s.clause.clause_id for s in plain.clauses]
+
+
+def test_an_english_question_is_decided_on_the_cosines_of_its_chinese_focus(stage):
+    """The decision's calibration was fitted on cosines of Chinese queries; an English question's
+    mixed search text scores lower for the same clauses, so it is decided on its translation's
+    focus. Without a model translation (the glossary's terms) it keeps its search text's."""
+    analyzer, ranker, _ = stage
+    question = "What support does Dongguan give to brand building?"
+    anywhere = Preference(frozenset(), False)
+
+    def cosines(text):
+        return ranker.rank(text, anywhere, ANY, 4)[1]
+
+    analyzer.translate = lambda english: "东莞对品牌建设有什么支持？"
+    try:
+        translated = analyzer.analyze(question)
+    finally:
+        analyzer.translate = None
+    dense = ranker.run(translated, ANY, 4).dense
+    assert (dense == cosines(translated.focus)).all()
+    assert not (dense == cosines(translated.search_text)).all()
+    glossary_only = analyzer.analyze(question)
+    assert (ranker.run(glossary_only, ANY, 4).dense == cosines(glossary_only.search_text)).all()
