@@ -421,9 +421,9 @@ class AnswerPipeline:
             # draft vs final: the aligned pair first
             clauses = pair_first(result.clauses[:depth], result, self.index, depth)
         # the model gets what is asked: typos repaired, who-is-asking and filler left out (English:
-        # the sentences that ask and those they lean on, as typed)
-        own = analysis.english_need if lang == "english" else analysis.ask
-        asked = own or turn.check.text
+        # as typed; tried, its asking sentences only: no answer gained, and a premise such as
+        # "Suppose my company wins the award." is left out with the context)
+        asked = turn.check.text if lang == "english" or not analysis.ask else analysis.ask
         if analysis.is_followup:
             asked = with_previous(asked, result.extra["previous"])
         turn.pred.extra["prompt_question"] = asked

@@ -191,6 +191,8 @@ class Settings:
                 "RAG_PROMPT_TOKEN_BUDGET, RAG_CHARS_PER_TOKEN, RAG_MIN_EVIDENCE_CHARS and "
                 "RAG_MIN_COMPARE_EVIDENCE_CHARS must be > 0"
             )
+        if self.max_question_chars < 1 or self.max_question_chars_english < 1:
+            raise ConfigError("RAG_MAX_QUESTION_CHARS and RAG_MAX_QUESTION_CHARS_ENGLISH must be >= 1")
         if self.reference_prompt_rate <= 0 or self.reference_generation_rate <= 0:
             raise ConfigError("RAG_REFERENCE_PROMPT_RATE and RAG_REFERENCE_GENERATION_RATE must be > 0")
         if not 0 <= self.answer_time_budget_s < math.inf:

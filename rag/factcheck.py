@@ -42,9 +42,9 @@ REPEAT_RUN = 16  # characters of a run that, repeated REPEAT_MAX times, marks a 
 # answer may well name "digital and intelligent" three times without looping
 REPEAT_RUN_LATIN = 40
 REPEAT_MAX = 3
-# more citation marks in a row than any prompt has clauses: the model is counting, not citing
-# ("…responsibility rules: [1] [2] [3] … [61]")
-CITATIONS_IN_A_ROW_MAX = 8
+# more citation marks in a row than any prompt has clauses (at most RAG_TOP_K, 10 by default): the
+# model is counting, not citing ("…responsibility rules: [1] [2] [3] … [61]")
+CITATIONS_IN_A_ROW_MAX = 10
 CITATION_RUN = re.compile(rf"(?:{CITATION.pattern}[\s,，、]*){{{CITATIONS_IN_A_ROW_MAX + 1},}}")
 # a sentence of a looping answer: English ones end at a full stop too ("98.5%. The …", not "98.5");
 # `text.split_sentences` does not, since the checks must not cut "U.S." or "e.g." — here a wrong cut

@@ -22,7 +22,12 @@ from rag.typo import CJK_RUN
 
 SEGMENT = re.compile(r"[^，,。！!？?；;\n]+[，,。！!？?；;\n]*")  # clauses, not sentences: commas end one too
 ENGLISH_PIECE = re.compile(r"(?<=\?)\s+|\b(?:and also|also|additionally)\b,?", flags=re.I)
-ENGLISH_SENTENCE = re.compile(r"(?<=[.?!])\s+")
+# an English sentence ends at ".", "?" or "!" before a capital letter, not after an abbreviation
+# ("e.g. screws", "No. 3", "the U.S. Is", "Dr. Wang": a word with a period inside, or a capital and
+# at most two more letters)
+ENGLISH_SENTENCE_END = re.compile(
+    r"(?<![A-Za-z]\.[A-Za-z]\.)(?<!\b[A-Z][a-z]\.)(?<!\b[A-Z][a-z]{2}\.)(?<=[.?!])\s+(?=[A-Z\"“])"
+)
 MAX_PARTS = 3
 TOPIC_MIN_LEN = 2
 TOPIC_MIN_IDF_SHARE = 0.25  # rarer than this share of the rarest word: a topic word (not 质量, 企业)
@@ -200,7 +205,7 @@ class QuestionReader:
         """The English counterpart of `focus`, by sentences: one with a "?" asks; one that asks
         nothing and says "I"/"we" without passing on what was heard is context."""
         lx = self.lexicon
-        sentences = [s.strip() for s in ENGLISH_SENTENCE.split(text) if s.strip()]
+        sentences = [s.strip() for s in ENGLISH_SENTENCE_END.split(text) if s.strip()]
         asking = [s for s in sentences if "?" in s]
         context = [
             s

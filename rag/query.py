@@ -60,7 +60,6 @@ class QueryAnalysis:
     translation: str = ""  # English questions: the Chinese query
     translation_method: str = ""  # "model" | "glossary" | ""
     glossary_terms: tuple[tuple[str, ...], ...] = ()  # English: alternatives per English word
-    english_need: str = ""  # English: the sentences that ask and those they lean on, not who is asking
     focus: str = ""  # the information need: asking segments, filler removed, context words the plans use
     ask: str = ""  # what must be answered: the focus without the personal context's words
     asking: str = ""  # the segments that ask (Chinese): what kind of answer is wanted is read here only
@@ -143,7 +142,6 @@ class QueryAnalysis:
             "repairs": [list(r) for r in self.repairs],
             "translation": self.translation,
             "translation_method": self.translation_method,
-            "english_need": self.english_need,
             "focus": self.focus,
             "ask": self.ask,
             "asking": self.asking,
@@ -177,7 +175,6 @@ class _Reading:
     ask: str
     asking: str
     parts: tuple[SubQuestion, ...]
-    english_need: str  # English: the sentences that ask and those they lean on
     notes: tuple[str, ...]
 
 
@@ -307,7 +304,6 @@ class QueryAnalyzer:
             translation=reading.translation,
             translation_method=reading.method,
             glossary_terms=reading.groups,
-            english_need=reading.english_need,
             focus=reading.focus,
             ask=reading.ask,
             asking=reading.asking,
@@ -334,11 +330,11 @@ class QueryAnalyzer:
     def _read(self, language: str, normalized: str, translate: Callable[[str], str] | None) -> _Reading:
         """Translate (English), repair typos, then read the focus and the parts."""
         english = language == "english"
-        translation, method, notes, groups, english_need = "", "", [], (), ""
+        translation, method, notes, groups = "", "", [], ()
         if english:
-            read = self.reader.english_focus(normalized)
-            english_need = read.text
-            translation, method, notes = self._translate(read.for_translation, translate)
+            # the asking sentences first: a translation cut at its token cap keeps the question
+            for_translation = self.reader.english_focus(normalized).for_translation
+            translation, method, notes = self._translate(for_translation, translate)
             groups = tuple(tuple(g) for g in chinese_term_groups(normalized))
         chinese = translation if english else normalized
         try:
@@ -368,7 +364,7 @@ class QueryAnalyzer:
             asking,
             tuple(parts),
         )
-        return _Reading(*reading, english_need=english_need, notes=tuple(notes))
+        return _Reading(*reading, notes=tuple(notes))
 
     def _english_parts(self, english: str) -> list[SubQuestion]:
         """The English original decides the parts as well as the translation; each part is searched

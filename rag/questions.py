@@ -56,8 +56,8 @@ class QuestionCheck:
 
 
 def question_char_limit(language: str, max_chars: int, max_chars_english: int | None = None) -> int:
-    """How many characters a question in `language` may have."""
-    return (max_chars_english or max_chars) if language == "english" else max_chars
+    """How many characters a question in `language` may have (English: `max_chars_english`, when given)."""
+    return max_chars_english if language == "english" and max_chars_english is not None else max_chars
 
 
 def check_question(raw: str, max_chars: int, max_chars_english: int | None = None) -> QuestionCheck:
@@ -71,7 +71,7 @@ def check_question(raw: str, max_chars: int, max_chars_english: int | None = Non
     language = script_of(text)
     limit = question_char_limit(language, max_chars, max_chars_english)
     if length > limit:
-        return QuestionCheck("too_long", text[:limit], script_of(text[:limit]), length=length)
+        return QuestionCheck("too_long", text[:limit], language, length=length)
     rules = load_message_rules()
     if rules.greeting.match(text):
         return QuestionCheck("greeting", text, language)

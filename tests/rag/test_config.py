@@ -48,6 +48,7 @@ def test_blank_values_fall_back_to_defaults():
         ({"RAG_STOP_UNSUPPORTED_AFTER": "-1"}, "RAG_STOP_UNSUPPORTED_AFTER must be >= 0"),
         ({"RAG_FOLLOWUP_CHAIN": "0"}, "RAG_FOLLOWUP_CHAIN must be >= 1"),
         ({"RAG_TURN_QUERY_WEIGHT": "-1"}, "RAG_TURN_QUERY_WEIGHT must be >= 0 (0 = off), got -1.0"),
+        ({"RAG_MAX_QUESTION_CHARS_ENGLISH": "0"}, "RAG_MAX_QUESTION_CHARS_ENGLISH must be >= 1"),
     ],
 )
 def test_bad_values_raise_one_clear_error(env, message):

@@ -131,9 +131,15 @@ def test_a_looping_answer_is_recognised():
     from rag.factcheck import is_degenerate
 
     assert is_degenerate("Guangdong's 2016-2017 plan  " * 4)
+
     # counting, not citing: more marks in a row than any prompt has clauses
-    assert is_degenerate("we have to follow these rules: " + " ".join(f"[{n}]" for n in range(1, 30)))
-    assert not is_degenerate("东莞的规定见以下条款[1][2][3][4]。")
+    def marks(n):
+        return " ".join(f"[{k}]" for k in range(1, n + 1))
+
+    assert is_degenerate("we have to follow these rules: " + marks(29))
+    assert is_degenerate("we have to follow these rules: " + marks(11))  # more than RAG_TOP_K clauses
+    assert not is_degenerate("we have to follow these rules: " + marks(10))
+    assert not is_degenerate("东莞的规定见以下条款【1】【2】、【3】【4】。")
     assert not is_degenerate("东莞到2025年设立10000名以上首席质量官[1]。食品抽检合格率达到98.5%以上[2]。")
     # English letters say less than hanzi: a phrase named three times is no loop
     named = (

@@ -25,6 +25,9 @@ def test_an_english_question_may_be_longer_than_a_chinese_one():
     assert check_question(english, 500).kind == "too_long"  # no English limit given: the same one
     assert check_question("质" * 700, 500, 1500).kind == "too_long"
     assert question_char_limit("english", 500, 1500) == 1500 and question_char_limit("traditional", 500, 1500) == 500
+    # the limit and the reply's language come from one reading of the whole question
+    too_long = check_question("Tell me about the plans. " * 80, 500, 1500)
+    assert too_long.kind == "too_long" and too_long.language == "english"
 
 
 def test_greetings_are_recognised_in_three_languages():

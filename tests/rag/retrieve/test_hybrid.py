@@ -213,5 +213,14 @@ def test_an_english_question_is_decided_on_the_cosines_of_its_chinese_focus(stag
     dense = ranker.run(translated, ANY, 4).dense
     assert (dense == cosines(translated.focus)).all()
     assert not (dense == cosines(translated.search_text)).all()
+    assert ranker._second_query(translated) == translated.focus  # and it is searched too, lighter
     glossary_only = analyzer.analyze(question)
     assert (ranker.run(glossary_only, ANY, 4).dense == cosines(glossary_only.search_text)).all()
+    # an English follow-up's focus ("谁负责？") needs the earlier question, which is English: as before
+    analyzer.translate = lambda english: "谁负责？"
+    try:
+        followup = analyzer.analyze("Who leads it?", previous=question, is_followup=True)
+    finally:
+        analyzer.translate = None
+    assert followup.earlier_topic and ranker._second_query(followup) == ""
+    assert (ranker.run(followup, ANY, 4).dense == cosines(followup.search_text)).all()
