@@ -64,10 +64,6 @@ class EnglishFocus:
     context: tuple[str, ...]
 
     @property
-    def text(self) -> str:
-        return " ".join(self.need)
-
-    @property
     def for_translation(self) -> str:
         """The asking sentences first, then the rest: a translation cut at its token cap keeps the
         question and loses the background (which, left out, lost answers on the dev sets)."""

@@ -337,8 +337,9 @@ def test_an_english_question_is_read_by_its_sentences_and_its_translation_by_seg
     )
     read = analyzer.reader.english_focus(question)
     assert read.context == ("I run a small hardware workshop in Dongguan.",)
-    assert read.text == (
-        "A friend told me the city gives loans to firms with a good quality record. What is that loan called?"
+    assert read.need == (
+        "A friend told me the city gives loans to firms with a good quality record.",
+        "What is that loan called?",
     )
     assert read.for_translation.startswith("What is that loan called?")
     assert read.for_translation.endswith("I run a small hardware workshop in Dongguan.")
