@@ -25,7 +25,7 @@ from rag.config import Settings, get_settings
 from rag.declines import decline_reply
 from rag.diff import pair_first
 from rag.errors import ModelError
-from rag.excerpts import Block, document_name_tokens
+from rag.excerpts import Block, Meaning, document_name_tokens
 from rag.extractive import about_clause, units_answer, units_topic
 from rag.factcheck import ends_sentence, found_nothing, is_degenerate, is_refusal, whole_sentences
 from rag.followup import QUESTION_SEP, parse_history, previous_answer, previous_question_chain
@@ -334,6 +334,8 @@ class AnswerPipeline:
 
     def _answer_with_model(self, turn: AnswerTurn, result: RetrievalResult) -> Iterator[Token | Evidence | Final]:
         plan = self._plan(turn, result)
+        if turn.lang == "english":
+            turn.meaning = self._meaning(turn.check.text)
         blocks = self._evidence(turn, plan)
         labels = tuple(dict.fromkeys(b.scored.clause.label for b in blocks if b.excerpt))  # what the prompt shows
         note = reply("citing", turn.lang, labels="、".join(labels))
@@ -407,6 +409,7 @@ class AnswerPipeline:
             analysis.named_docs,
             analysis.earlier_questions,
             turn_words=frozenset(plan.turn_words),
+            meaning=turn.meaning,
         )
 
     def _plan(self, turn: AnswerTurn, result: RetrievalResult) -> PromptPlan:
@@ -446,9 +449,22 @@ class AnswerPipeline:
         )
 
     def _evidence(self, turn: AnswerTurn, plan: PromptPlan) -> list[Block]:
+        s = self.settings
         return evidence_blocks(
-            self.settings, plan, turn.lang, turn.usage.prompt_tokens, self._parent_text, self.retriever.idf
+            s, plan, turn.lang, turn.usage.prompt_tokens, self._parent_text, self.retriever.idf, turn.meaning
         )
+
+    def _meaning(self, question: str) -> Meaning | None:
+        """An English question's closeness in meaning to clause text (RAG_ENGLISH_MEANING)."""
+        if not self.settings.english_meaning:
+            return None
+        embedder = self.retriever.embedder
+        asked = embedder.embed_query(question)
+
+        def similarity(texts: list[str]) -> list[float]:
+            return [float(v @ asked) for v in embedder.clause_text_vectors(texts)]
+
+        return Meaning(similarity, self.settings.rrf_k)
 
     def _judge_about_prompt(
         self, turn: AnswerTurn, result: RetrievalResult, blocks: list[Block], plan: PromptPlan, stage: str

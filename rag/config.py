@@ -80,6 +80,9 @@ class Settings:
         True  # RAG_TRANSLATE_ENGLISH: translate English questions with the model (else glossary only)
     )
     translate_max_tokens: int = 48  # RAG_TRANSLATE_MAX_TOKENS: a translated question is short
+    # RAG_ENGLISH_MEANING: an English question's excerpts and quotes are chosen by their closeness in
+    # meaning to the question as typed (the embedder) fused with their words (0 = words only)
+    english_meaning: bool = True
     # a question asking which department acts, whose best clause (clearly above the decline threshold)
     # lists its responsible units, is answered with those units by code: the model would copy them
     compose_units: bool = True  # RAG_COMPOSE_UNITS: 0 = such questions go to the model
@@ -165,7 +168,12 @@ class Settings:
             raise ConfigError(f"RAG_LLM_BACKEND must be llama-cpp or openai, got {self.llm_backend!r}")
         if self.auth and ":" not in self.auth:
             raise ConfigError("RAG_AUTH must look like user:password")
-        for name in ("context_query_weight", "previous_answer_weight", "score_fusion_weight", "turn_query_weight"):
+        for name in (
+            "context_query_weight",
+            "previous_answer_weight",
+            "score_fusion_weight",
+            "turn_query_weight",
+        ):
             value = getattr(self, name)
             if not 0 <= value < math.inf:  # NaN fails too
                 raise ConfigError(f"{_env_name(name)} must be >= 0 (0 = off), got {value}")

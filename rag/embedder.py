@@ -10,6 +10,9 @@ from rag.config import Settings, get_settings
 
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
+# clause sentences and phrases kept embedded between questions (`clause_text_vectors`): the corpus has
+# ~20k of them; each vector takes 1.5 KB, so at most ~30 MB before the store starts again
+CLAUSE_TEXT_VECTORS_MAX = 20_000
 
 
 class Embedder:
@@ -19,6 +22,7 @@ class Embedder:
         self.settings = settings or get_settings()
         self._model = None
         self._lock = threading.Lock()
+        self._clause_text_vectors: dict[str, np.ndarray] = {}
 
     @property
     def model(self):
@@ -44,3 +48,14 @@ class Embedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._encode([QUERY_PREFIX + text])[0]
+
+    def clause_text_vectors(self, texts: list[str]) -> np.ndarray:
+        """`embed_passages`, keeping each text's vector for later questions: the pieces of clause text
+        an answer ranks by meaning come from the same few hundred clauses again and again."""
+        store = self._clause_text_vectors
+        new = list(dict.fromkeys(t for t in texts if t not in store))
+        if new:
+            if len(store) + len(new) > CLAUSE_TEXT_VECTORS_MAX:
+                store.clear()
+            store.update(zip(new, self.embed_passages(new), strict=True))
+        return np.stack([store[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)

@@ -17,6 +17,7 @@ from rag.answer_words import load_answer_words
 from rag.clauses import Clause
 from rag.excerpts import (
     Block,
+    Meaning,
     name_tokens,
     overlap,
     ranked_sentences,
@@ -213,10 +214,12 @@ def extractive_answer(
     sentences: int = EXTRACTIVE_SENTENCES,
     kind: str = "",
     weight: Callable[[str], float] = len,
+    meaning: Meaning | None = None,
 ) -> tuple[str, list[Block]]:
     """The best clause sentences (or the responsible units, or the document's facts), quoted with
     their source. `kind` (default: `question`) is what says which of those is asked for; `weight`
-    scores a shared word (`idf_weight`: "预付式" outweighs "消费")."""
+    scores a shared word (`idf_weight`: "预付式" outweighs "消费"); `meaning` (English) adds each
+    sentence's closeness in meaning to the question."""
     question = kind or question
     if load_answer_words().document_question.search(question) and blocks:
         b = blocks[0]
@@ -235,7 +238,7 @@ def extractive_answer(
     quoted: set[tuple[str, str]] = set()  # (document, sentence) already chosen
     # the words naming the documents say which plan, not what about: a preamble repeating
     # "东莞…征求意见稿" is not the answer to a question naming that plan
-    for score, sentence, block in ranked_sentences(question, query, blocks, name_tokens(blocks), weight):
+    for score, sentence, block in ranked_sentences(question, query, blocks, name_tokens(blocks), weight, meaning):
         if len(chosen) == sentences or (chosen and score == 0):
             break
         # a preamble repeating a clause's sentence: quoted once, the next best instead (another

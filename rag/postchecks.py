@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from rag.citations import cite_answer, formal_titles
-from rag.excerpts import Block, idf_weight, turn_first
+from rag.excerpts import Block, Meaning, idf_weight, turn_first
 from rag.extractive import EXTRACTIVE, extractive_answer, extractive_parts
 from rag.factcheck import (
     before_loop,
@@ -50,6 +50,7 @@ class CheckContext:
     named_docs: tuple[str, ...] = ()  # the documents of the places the question names: its facts stand there
     previous: str = ""  # a follow-up's earlier questions: a multi-part one's parts are quoted with them
     turn_words: frozenset[str] = frozenset()  # a follow-up's own topic words: they choose its quote first
+    meaning: Meaning | None = None  # English: the quote is chosen by closeness in meaning too
 
     @property
     def kind(self) -> str:
@@ -118,7 +119,9 @@ def fallback(ctx: CheckContext, why: str) -> tuple[str, list[Block], str]:
     if ctx.parts:
         answer, cited = extractive_parts(ctx.parts, blocks, ctx.english, weight, ctx.previous)
     else:
-        answer, cited = extractive_answer(ctx.question, ctx.query, blocks, ctx.english, kind=ctx.kind, weight=weight)
+        answer, cited = extractive_answer(
+            ctx.question, ctx.query, blocks, ctx.english, kind=ctx.kind, weight=weight, meaning=ctx.meaning
+        )
     return answer, cited, f"{EXTRACTIVE}-{why}"
 
 

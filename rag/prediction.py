@@ -16,7 +16,7 @@ from rag.llm import Usage
 from rag.questions import QuestionCheck
 
 if TYPE_CHECKING:
-    from rag.excerpts import Block
+    from rag.excerpts import Block, Meaning
 
 
 @dataclass
@@ -76,6 +76,7 @@ class AnswerTurn:
     check: QuestionCheck
     usage: Usage = field(default_factory=Usage)  # every model call of this answer: translation, judge, answer
     t0: float = field(default_factory=time.perf_counter)
+    meaning: Meaning | None = None  # English: how close clause text is in meaning to the question
 
     @property
     def lang(self) -> str:

@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from rag.config import PROJECT_ROOT, Settings
-from rag.excerpts import Block, build_blocks, prompt_lines
+from rag.excerpts import Block, Meaning, build_blocks, prompt_lines
 from rag.followup import QUESTION_SEP
 from rag.llm import Usage
 from rag.text import normalize, to_traditional
@@ -171,9 +171,12 @@ def evidence_blocks(
     spent: int,
     parent_text: Callable,
     idf: dict[str, float] | None = None,
+    meaning: Meaning | None = None,
 ) -> list[Block]:
     """The clauses' excerpts within what is left of this answer's prompt-token budget (`spent`
-    tokens went to earlier calls of the answer: translation, judge); `idf` weighs the query's words."""
+    tokens went to earlier calls of the answer: translation, judge); `idf` weighs the query's words,
+    `meaning` (English) the excerpts' closeness in meaning to the question."""
     skeleton = [Block(i, s, "") for i, s in enumerate(plan.clauses, 1)]
     chars = evidence_chars(settings, skeleton, plan.asked, lang, spent, plan.compare, plan.kind)
-    return build_blocks(plan.clauses, plan.query, chars, parent_text, plan.kind, idf, frozenset(plan.turn_words))
+    turn_words = frozenset(plan.turn_words)
+    return build_blocks(plan.clauses, plan.query, chars, parent_text, plan.kind, idf, turn_words, meaning)

@@ -328,3 +328,20 @@ def test_a_follow_ups_own_words_reach_the_prompt_and_the_checks_unless_switched_
         assert pipeline._plan(turn, result).turn_words == ()
     finally:
         pipeline.settings = settings
+
+
+def test_an_english_questions_meaning_ranks_clause_text_unless_switched_off(pipeline):
+    """The embedder reads the English question as typed: the sentence it asks about ranks above one
+    that shares only its words' translation (RAG_ENGLISH_MEANING)."""
+    from dataclasses import replace
+
+    meaning = pipeline._meaning("Can a company use its trademark to get a bank loan?")
+    assert meaning is not None and meaning.fusion_k == pipeline.settings.rrf_k
+    pledge, count = meaning.similarity(["推动企业通过商标质押融资、许可转让等手段。", "全省有效注册商标超过180万件。"])
+    assert pledge > count
+    settings = pipeline.settings
+    try:
+        pipeline.settings = replace(settings, english_meaning=False)
+        assert pipeline._meaning("Can a company use its trademark to get a bank loan?") is None
+    finally:
+        pipeline.settings = settings

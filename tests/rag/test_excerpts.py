@@ -221,3 +221,48 @@ def test_a_follow_ups_own_words_choose_its_excerpt_over_the_earlier_questions():
     chosen = select_sentences([text], query, 30, "标准制定方面的数呢？", weight=weight)[0]
     assert "国际标准6项" in chosen
     assert turn_first(len, set()) is len  # not a follow-up: unchanged
+
+
+def _closeness(meant: str, cosines: dict[str, float] | None = None):
+    """A stand-in for the embedder: cosine 0.85 for texts containing `meant`, else the cosine of the
+    first of `cosines`' words the text contains, else 0.80."""
+
+    def cosine(text: str) -> float:
+        if meant in text:
+            return 0.85
+        return next((c for word, c in (cosines or {}).items() if word in text), 0.80)
+
+    return lambda texts: [cosine(t) for t in texts]
+
+
+def test_meaning_fuses_the_word_ranking_with_the_meaning_ranking():
+    from rag.excerpts import Meaning
+
+    pieces = ["商标质押融资。", "有效注册商标超过180万件。", "无关。", "也无关。"]
+    words = {"商标质押融资。": 2.0, "有效注册商标超过180万件。": 6.0}
+    score = Meaning(_closeness("质押"), fusion_k=20).rescore(lambda p: words.get(p, 0.0), pieces)
+    # 2nd by words and 1st by meaning beats 1st by words and 2nd by meaning (ties: source order)
+    assert score("商标质押融资。") == pytest.approx(1 / 21 + 1 / 20)
+    assert score("有效注册商标超过180万件。") == pytest.approx(1 / 20 + 1 / 21)
+    # pieces sharing no word share the words' last rank
+    assert score("无关。") == pytest.approx(1 / 22 + 1 / 22) and score("也无关。") == pytest.approx(1 / 22 + 1 / 23)
+    assert score("not among the pieces") == 0.0
+    assert Meaning(_closeness("质押"), fusion_k=20).rescore(len, []) is len  # nothing to rank
+
+
+def test_an_english_questions_excerpt_and_quote_follow_its_meaning_when_its_words_miss():
+    """ "get money out of registered trademarks … to raise funds", translated 注册商标…获得资金: the
+    words pick the sentence counting trademarks; closeness in meaning picks the pledge."""
+    from rag.excerpts import Meaning, ranked_sentences
+    from tests.rag.hand_blocks import FINAL, block
+
+    text = "到2017年，全省有效注册商标超过180万件。推动企业通过商标质押融资、许可转让等手段。鼓励企业开展品牌培育。"
+    query = "注册 商标 获得 资金"
+    # by words: the count, the pledge, the brands; by meaning: the pledge, the brands, the count
+    meaning = Meaning(_closeness("质押", {"品牌": 0.83}), fusion_k=20)
+    by_words = select_sentences([text], query, 30)[0]
+    assert "180万件" in by_words and "质押" not in by_words
+    assert "质押融资" in select_sentences([text], query, 30, meaning=meaning)[0]
+    blocks = [block(1, FINAL, text)]
+    assert "180万件" in ranked_sentences("Can we raise funds?", query, blocks)[0][1]
+    assert "质押融资" in ranked_sentences("Can we raise funds?", query, blocks, meaning=meaning)[0][1]
