@@ -168,12 +168,7 @@ class Settings:
             raise ConfigError(f"RAG_LLM_BACKEND must be llama-cpp or openai, got {self.llm_backend!r}")
         if self.auth and ":" not in self.auth:
             raise ConfigError("RAG_AUTH must look like user:password")
-        for name in (
-            "context_query_weight",
-            "previous_answer_weight",
-            "score_fusion_weight",
-            "turn_query_weight",
-        ):
+        for name in ("context_query_weight", "previous_answer_weight", "score_fusion_weight", "turn_query_weight"):
             value = getattr(self, name)
             if not 0 <= value < math.inf:  # NaN fails too
                 raise ConfigError(f"{_env_name(name)} must be >= 0 (0 = off), got {value}")
