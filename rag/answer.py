@@ -46,10 +46,11 @@ from rag.prompting import (
     translation_messages,
     with_previous,
 )
+from rag.query import QueryAnalysis
 from rag.questions import QuestionCheck, check_question, question_char_limit
 from rag.retrieval import HybridRetriever, RetrievalFilters, RetrievalResult
 from rag.targets import targets_reply
-from rag.text import to_traditional
+from rag.text import normalize, to_traditional
 from rag.validity import validity_lines
 
 # how a stopped answer's route says it was stopped: at RAG_MAX_NEW_TOKENS, or past the time budget
@@ -334,8 +335,7 @@ class AnswerPipeline:
 
     def _answer_with_model(self, turn: AnswerTurn, result: RetrievalResult) -> Iterator[Token | Evidence | Final]:
         plan = self._plan(turn, result)
-        if turn.lang == "english":
-            turn.meaning = self._meaning(turn.check.text)
+        turn.meaning = self._meaning(turn, result.analysis)
         blocks = self._evidence(turn, plan)
         labels = tuple(dict.fromkeys(b.scored.clause.label for b in blocks if b.excerpt))  # what the prompt shows
         note = reply("citing", turn.lang, labels="、".join(labels))
@@ -454,15 +454,17 @@ class AnswerPipeline:
             s, plan, turn.lang, turn.usage.prompt_tokens, self._parent_text, self.retriever.idf, turn.meaning
         )
 
-    def _meaning(self, question: str) -> Meaning | None:
-        """An English question's closeness in meaning to clause text (RAG_ENGLISH_MEANING)."""
-        if not self.settings.english_meaning:
+    def _meaning(self, turn: AnswerTurn, analysis: QueryAnalysis) -> Meaning | None:
+        """An English question's closeness in meaning to clause text (RAG_ENGLISH_MEANING); None for
+        a Chinese question, whose words are the clauses' own, and for a follow-up, whose words as
+        typed ("And Shaoguan?") mean little alone."""
+        if not self.settings.english_meaning or turn.lang != "english" or analysis.is_followup:
             return None
         embedder = self.retriever.embedder
-        asked = embedder.embed_query(question)
+        asked = embedder.embed_query(turn.check.text)
 
-        def similarity(texts: list[str]) -> list[float]:
-            return [float(v @ asked) for v in embedder.clause_text_vectors(texts)]
+        def similarity(texts: list[str]) -> list[float]:  # excerpts rank normalised text, quotes the clause's
+            return [float(v @ asked) for v in embedder.clause_text_vectors([normalize(t) for t in texts])]
 
         return Meaning(similarity, self.settings.rrf_k)
 

@@ -23,6 +23,7 @@ class Embedder:
         self._model = None
         self._lock = threading.Lock()
         self._clause_text_vectors: dict[str, np.ndarray] = {}
+        self._store_lock = threading.Lock()  # requests rank clause text concurrently (retrieval is not serialised)
 
     @property
     def model(self):
@@ -51,11 +52,17 @@ class Embedder:
 
     def clause_text_vectors(self, texts: list[str]) -> np.ndarray:
         """`embed_passages`, keeping each text's vector for later questions: the pieces of clause text
-        an answer ranks by meaning come from the same few hundred clauses again and again."""
-        store = self._clause_text_vectors
-        new = list(dict.fromkeys(t for t in texts if t not in store))
-        if new:
-            if len(store) + len(new) > CLAUSE_TEXT_VECTORS_MAX:
-                store.clear()
-            store.update(zip(new, self.embed_passages(new), strict=True))
-        return np.stack([store[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)
+        an answer ranks by meaning come from the same few hundred clauses again and again. A full
+        store starts again (`CLAUSE_TEXT_VECTORS_MAX`). Shape (0, 0) for no texts."""
+        with self._store_lock:
+            known = {t: self._clause_text_vectors[t] for t in texts if t in self._clause_text_vectors}
+        new = list(dict.fromkeys(t for t in texts if t not in known))
+        if new:  # encoded outside the lock: another request's lookups need not wait for it
+            fresh = dict(zip(new, self.embed_passages(new), strict=True))
+            known.update(fresh)
+            with self._store_lock:
+                if len(self._clause_text_vectors) + len(fresh) > CLAUSE_TEXT_VECTORS_MAX:
+                    self._clause_text_vectors.clear()
+                if len(fresh) <= CLAUSE_TEXT_VECTORS_MAX:
+                    self._clause_text_vectors.update(fresh)
+        return np.stack([known[t] for t in texts]) if texts else np.zeros((0, 0), dtype=np.float32)

@@ -10,6 +10,7 @@ The sentence ranking here is shared by the judge (`top_sentences`) and the extra
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Callable, Set
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -48,20 +49,24 @@ class Meaning:
     fusion_k: int  # reciprocal-rank-fusion constant, as the retriever fuses BM25 and dense (RAG_RRF_K)
 
     def rescore(self, score: Callable[[str], float], pieces: list[str]) -> Callable[[str], float]:
-        """Reciprocal-rank fusion of `pieces`' rank by `score` (tied scores share a rank, so pieces
-        sharing no word rank alike) and by closeness in meaning: no scale to fit between an idf sum
-        and a cosine, which here all lie within ~0.75-0.9. A text not among `pieces` scores 0."""
-        pieces = list(dict.fromkeys(p for p in pieces if p))
-        if not pieces:
+        """Reciprocal-rank fusion of `pieces`' rank by `score` (word overlap) and by closeness in
+        meaning, tied values sharing a rank (all pieces sharing no word rank last by words alike):
+        no scale to fit between an idf sum and a cosine, which here all lie within ~0.75-0.9. Every
+        piece scores above 0, so one sharing no word with the translation can still be shown or
+        quoted when it is close in meaning; a text not among `pieces` scores 0."""
+        words = {p: score(p) for p in dict.fromkeys(pieces) if p}
+        if not words:
             return score
-        words = {p: score(p) for p in pieces}
-        cosines = dict(zip(pieces, self.similarity(pieces), strict=True))
-        by_meaning = {p: r for r, p in enumerate(sorted(pieces, key=lambda p: -cosines[p]))}
-        fused = {
-            p: 1 / (self.fusion_k + sum(w > words[p] for w in words.values())) + 1 / (self.fusion_k + by_meaning[p])
-            for p in pieces
-        }
+        cosines = dict(zip(words, self.similarity(list(words)), strict=True))
+        by_words, by_meaning = _ranks(words), _ranks(cosines)
+        fused = {p: 1 / (self.fusion_k + by_words[p]) + 1 / (self.fusion_k + by_meaning[p]) for p in words}
         return lambda piece: fused.get(piece, 0.0)
+
+
+def _ranks(values: dict[str, float]) -> dict[str, int]:
+    """Each key's rank by its value, highest first (0-based); tied values share the better rank."""
+    negated = sorted(-v for v in values.values())  # ascending: the highest value first
+    return {key: bisect_left(negated, -v) for key, v in values.items()}
 
 
 @dataclass
@@ -184,10 +189,11 @@ def ranked_sentences(
     qtokens = set(tokens(query)) - (ignore or set())
     wanted = answer_states(question)
     sentences = [(i, s, b) for b in blocks for i, s in enumerate(split_sentences(b.text)) if not is_heading(s, b)]
-    score: Callable[[str], float] = lambda s: _score(s, qtokens, weight)  # noqa: E731
-    if meaning is not None:
-        score = meaning.rescore(score, [s for _, s, _ in sentences])
-    candidates = [(states(s, wanted), score(s), -b.number, -i, s, b) for i, s, b in sentences]
+    word: Callable[[str], float] = lambda s: _score(s, qtokens, weight)  # noqa: E731
+    # the order; with meaning every sentence scores above 0, while stating the asked-for fact still
+    # counts only with words nearly the best's
+    order = meaning.rescore(word, [s for _, s, _ in sentences]) if meaning is not None else word
+    candidates = [(states(s, wanted), word(s), -b.number, -i, s, b) for i, s, b in sentences]
     best = max((c[1] for c in candidates), default=0.0)
     top_block = min((b.number for b in blocks), default=0)
     # a sentence stating the asked-for kind of fact goes first, if it is nearly as relevant as the
@@ -195,8 +201,15 @@ def ranked_sentences(
     # the plan), stating it tells apart only the top clause's sentences: the retriever's order
     # still decides which clause is quoted
     candidates = [
-        (st and (sc >= STATES_MIN_SHARE * best if sc > 0 else best == 0 and b.number == top_block), sc, *rest, b)
-        for st, sc, *rest, b in candidates
+        (
+            st and (sc >= STATES_MIN_SHARE * best if sc > 0 else best == 0 and b.number == top_block),
+            order(s),
+            n,
+            i,
+            s,
+            b,
+        )
+        for st, sc, n, i, s, b in candidates
     ]
     candidates.sort(key=lambda c: c[:4], reverse=True)
     return [(score, s, b) for _, score, _, _, s, b in candidates]
@@ -251,16 +264,21 @@ class _Selection:
     """The excerpts of several clauses being chosen within one character budget."""
 
     def __init__(
-        self, clauses: list[_ClauseText], budget: int, score: Callable[[str], float], wanted: list[re.Pattern]
+        self,
+        clauses: list[_ClauseText],
+        budget: int,
+        score: Callable[[str], float],
+        wanted: list[re.Pattern],
+        words: Callable[[str], float] | None = None,
     ) -> None:
         self.clauses, self.budget, self.score, self.wanted = clauses, budget, score, wanted
+        self.words = words or score  # word overlap alone (`score` may add meaning)
         self.by_phrase = bool(wanted)
         self.used = 0
 
     def rank(self, piece: str) -> tuple[bool, float]:
-        """Sort key: a piece stating what is asked (and sharing a word) first, then word overlap."""
-        score = self.score(piece)
-        return (not (score > 0 and states(piece, self.wanted)), -score)
+        """Sort key: a piece stating what is asked (and sharing a word) first, then relevance."""
+        return (not (self.words(piece) > 0 and states(piece, self.wanted)), -self.score(piece))
 
     def fits(self, chars: int) -> bool:
         return self.used + chars <= self.budget
@@ -348,11 +366,14 @@ def select_sentences(
     qtokens = set(tokens(query)) - (ignore or set())
     wanted = answer_states(question)
     clauses = [_ClauseText(normalize(t), by_phrase=bool(wanted)) for t in texts]
-    score: Callable[[str], float] = lambda piece: _score(piece, qtokens, weight)  # noqa: E731
-    if meaning is not None:
-        pieces = [c.text(unit) for c in clauses for unit in c.units] + [p for c in clauses for _, p in c.phrases]
-        score = meaning.rescore(score, pieces)
-    selection = _Selection(clauses, budget, score, wanted)
+    words: Callable[[str], float] = lambda piece: _score(piece, qtokens, weight)  # noqa: E731
+    score = words
+    if meaning is not None:  # units are ranked among units, phrases among phrases
+        units = {c.text(unit) for c in clauses for unit in c.units}
+        by_unit = meaning.rescore(words, list(units))
+        by_phrase = meaning.rescore(words, [p for c in clauses for _, p in c.phrases])
+        score = lambda piece: by_unit(piece) if piece in units else by_phrase(piece)  # noqa: E731
+    selection = _Selection(clauses, budget, score, wanted, words)
     ranked = sorted(
         (selection.rank(c.text(unit)), j, k) for j, c in enumerate(clauses) for k, unit in enumerate(c.units)
     )

@@ -330,18 +330,30 @@ def test_a_follow_ups_own_words_reach_the_prompt_and_the_checks_unless_switched_
         pipeline.settings = settings
 
 
-def test_an_english_questions_meaning_ranks_clause_text_unless_switched_off(pipeline):
+def test_an_english_questions_meaning_ranks_clause_text_unless_chinese_a_follow_up_or_switched_off(pipeline):
     """The embedder reads the English question as typed: the sentence it asks about ranks above one
     that shares only its words' translation (RAG_ENGLISH_MEANING)."""
     from dataclasses import replace
 
-    meaning = pipeline._meaning("Can a company use its trademark to get a bank loan?")
+    from rag.prediction import AnswerTurn, Prediction
+    from rag.query import QueryAnalysis
+    from rag.questions import check_question
+
+    def turn_and_analysis(question: str, is_followup: bool = False):
+        check = check_question(question, 500, 1500)
+        analysis = QueryAnalysis(question, check.language, question, question, is_followup=is_followup)
+        return AnswerTurn(Prediction(id="t", question=question), check), analysis
+
+    english = turn_and_analysis("Can a company use its trademark to get a bank loan?")
+    meaning = pipeline._meaning(*english)
     assert meaning is not None and meaning.fusion_k == pipeline.settings.rrf_k
     pledge, count = meaning.similarity(["推动企业通过商标质押融资、许可转让等手段。", "全省有效注册商标超过180万件。"])
     assert pledge > count
+    assert pipeline._meaning(*turn_and_analysis("企业能用商标贷款吗？")) is None
+    assert pipeline._meaning(*turn_and_analysis("And in Shaoguan?", is_followup=True)) is None
     settings = pipeline.settings
     try:
         pipeline.settings = replace(settings, english_meaning=False)
-        assert pipeline._meaning("Can a company use its trademark to get a bank loan?") is None
+        assert pipeline._meaning(*english) is None
     finally:
         pipeline.settings = settings

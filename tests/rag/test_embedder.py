@@ -30,7 +30,10 @@ def test_clause_text_vectors_are_kept_for_later_questions(settings, monkeypatch)
     again = embedder.clause_text_vectors(["乙乙。", "丙丙丙。"])
     assert model.encoded == [PASSAGE_PREFIX + "丙丙丙。"] and np.allclose(again[0], first[1])
     assert embedder.clause_text_vectors([]).size == 0
-    # a full store starts again rather than growing past its bound
+    # a full store starts again rather than growing past its bound, and still answers for the texts
+    # it held before (asked together with new ones)
     monkeypatch.setattr(embedder_module, "CLAUSE_TEXT_VECTORS_MAX", 3)
-    embedder.clause_text_vectors(["丁。", "戊。"])
-    assert set(embedder._clause_text_vectors) == {"丁。", "戊。"}
+    mixed = embedder.clause_text_vectors(["甲。", "丁。"])
+    assert set(embedder._clause_text_vectors) == {"丁。"} and np.allclose(mixed[0], first[0])
+    embedder.clause_text_vectors(["一", "二", "三", "四"])  # more new texts than the bound: none kept
+    assert len(embedder._clause_text_vectors) <= 3

@@ -238,16 +238,37 @@ def _closeness(meant: str, cosines: dict[str, float] | None = None):
 def test_meaning_fuses_the_word_ranking_with_the_meaning_ranking():
     from rag.excerpts import Meaning
 
-    pieces = ["商标质押融资。", "有效注册商标超过180万件。", "无关。", "也无关。"]
-    words = {"商标质押融资。": 2.0, "有效注册商标超过180万件。": 6.0}
-    score = Meaning(_closeness("质押"), fusion_k=20).rescore(lambda p: words.get(p, 0.0), pieces)
-    # 2nd by words and 1st by meaning beats 1st by words and 2nd by meaning (ties: source order)
-    assert score("商标质押融资。") == pytest.approx(1 / 21 + 1 / 20)
-    assert score("有效注册商标超过180万件。") == pytest.approx(1 / 20 + 1 / 21)
-    # pieces sharing no word share the words' last rank
-    assert score("无关。") == pytest.approx(1 / 22 + 1 / 22) and score("也无关。") == pytest.approx(1 / 22 + 1 / 23)
+    pieces = ["商标质押融资。", "有效注册商标超过180万件。", "商标国际注册。", "无关。"]
+    words = {"商标质押融资。": 2.0, "有效注册商标超过180万件。": 6.0, "商标国际注册。": 2.0}
+    closeness = _closeness("质押", {"国际": 0.80, "无关": 0.99})
+    score = Meaning(closeness, fusion_k=20).rescore(lambda p: words.get(p, 0.0), pieces)
+    # by words: the count, then the pledge and the registration tied, then the piece sharing none;
+    # by meaning: that piece, the pledge, then the registration and the count tied
+    assert score("商标质押融资。") == pytest.approx(1 / 21 + 1 / 21)
+    assert score("有效注册商标超过180万件。") == pytest.approx(1 / 20 + 1 / 22)
+    assert score("商标国际注册。") == pytest.approx(1 / 21 + 1 / 22)
+    assert score("无关。") == pytest.approx(1 / 23 + 1 / 20)  # sharing no word, it still counts
     assert score("not among the pieces") == 0.0
-    assert Meaning(_closeness("质押"), fusion_k=20).rescore(len, []) is len  # nothing to rank
+    assert Meaning(closeness, fusion_k=20).rescore(len, []) is len  # nothing to rank
+
+
+def test_with_meaning_a_sentence_sharing_no_word_can_be_shown_but_not_first_for_stating_a_fact():
+    """The translation's words can miss the clause's ("获得资金" for "raise funds"): a sentence close in
+    meaning is shown though it shares none; stating the asked-for fact still needs shared words."""
+    from rag.excerpts import Meaning, ranked_sentences
+    from tests.rag.hand_blocks import FINAL, block
+
+    meaning = Meaning(_closeness("质押"), fusion_k=20)
+    texts = ["到2017年，全省有效注册商标超过180万件。", "推动企业通过质押融资等手段。"]
+    assert select_sentences(texts, "注册 商标", 60)[1] == ""  # words only: it shares none
+    assert "质押融资" in select_sentences(texts, "注册 商标", 60, meaning=meaning)[1]
+    # the pass rate is the closest in meaning and states a figure, but shares no word: the count
+    # (the best words, the least close) comes first; by relevance alone the two would tie
+    closer = Meaning(_closeness("合格率", {"品牌": 0.82}), fusion_k=20)
+    blocks = [block(1, FINAL, "合格率达到98%。有效注册商标超过180万件。商标品牌培育。")]
+    ranked = ranked_sentences("How many trademarks?", "注册 商标", blocks, meaning=closer)
+    assert "180万件" in ranked[0][1] and all(score > 0 for score, _, _ in ranked)
+    assert ranked[0][0] == pytest.approx(next(sc for sc, s, _ in ranked if "合格率" in s))
 
 
 def test_an_english_questions_excerpt_and_quote_follow_its_meaning_when_its_words_miss():
@@ -256,7 +277,7 @@ def test_an_english_questions_excerpt_and_quote_follow_its_meaning_when_its_word
     from rag.excerpts import Meaning, ranked_sentences
     from tests.rag.hand_blocks import FINAL, block
 
-    text = "到2017年，全省有效注册商标超过180万件。推动企业通过商标质押融资、许可转让等手段。鼓励企业开展品牌培育。"
+    text = "到2017年，全省有效注册商标超过180万件。推动企业通过商标质押融资、许可转让等手段。鼓励企业开展商标品牌培育。"
     query = "注册 商标 获得 资金"
     # by words: the count, the pledge, the brands; by meaning: the pledge, the brands, the count
     meaning = Meaning(_closeness("质押", {"品牌": 0.83}), fusion_k=20)
