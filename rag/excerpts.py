@@ -189,10 +189,11 @@ def ranked_sentences(
     qtokens = set(tokens(query)) - (ignore or set())
     wanted = answer_states(question)
     sentences = [(i, s, b) for b in blocks for i, s in enumerate(split_sentences(b.text)) if not is_heading(s, b)]
-    word: Callable[[str], float] = lambda s: _score(s, qtokens, weight)  # noqa: E731
+    scores = {s: _score(s, qtokens, weight) for _, s, _ in sentences}
+    word = scores.__getitem__
     # the order; with meaning every sentence scores above 0, while stating the asked-for fact still
     # counts only with words nearly the best's
-    order = meaning.rescore(word, [s for _, s, _ in sentences]) if meaning is not None else word
+    order = meaning.rescore(word, list(scores)) if meaning is not None else word
     candidates = [(states(s, wanted), word(s), -b.number, -i, s, b) for i, s, b in sentences]
     best = max((c[1] for c in candidates), default=0.0)
     top_block = min((b.number for b in blocks), default=0)
@@ -270,15 +271,18 @@ class _Selection:
         score: Callable[[str], float],
         wanted: list[re.Pattern],
         words: Callable[[str], float] | None = None,
+        phrase_score: Callable[[str], float] | None = None,
     ) -> None:
         self.clauses, self.budget, self.score, self.wanted = clauses, budget, score, wanted
         self.words = words or score  # word overlap alone (`score` may add meaning)
+        self.phrase_score = phrase_score or score  # a phrase's (with meaning, ranked among phrases)
         self.by_phrase = bool(wanted)
         self.used = 0
 
-    def rank(self, piece: str) -> tuple[bool, float]:
-        """Sort key: a piece stating what is asked (and sharing a word) first, then relevance."""
-        return (not (self.words(piece) > 0 and states(piece, self.wanted)), -self.score(piece))
+    def rank(self, piece: str, score: Callable[[str], float] | None = None) -> tuple[bool, float]:
+        """Sort key: a piece stating what is asked (and sharing a word) first, then relevance
+        (`score`, default the units')."""
+        return (not (self.words(piece) > 0 and states(piece, self.wanted)), -(score or self.score)(piece))
 
     def fits(self, chars: int) -> bool:
         return self.used + chars <= self.budget
@@ -298,12 +302,12 @@ class _Selection:
 
     def best_phrase(self, j: int, indexes: list[int]) -> int:
         c = self.clauses[j]
-        return max(indexes, key=lambda x: (self.score(c.phrases[x][1]), -x))
+        return max(indexes, key=lambda x: (self.phrase_score(c.phrases[x][1]), -x))
 
     def lead(self, j: int) -> None:
         """Clause j's best phrase, if it fits (the first one always: it may be cut to the budget)."""
         c = self.clauses[j]
-        ranked = sorted(range(len(c.phrases)), key=lambda x: (self.rank(c.phrases[x][1]), x))
+        ranked = sorted(range(len(c.phrases)), key=lambda x: (self.rank(c.phrases[x][1], self.phrase_score), x))
         if ranked and (self.fits(len(c.phrases[ranked[0]][1])) or not self.used):
             self.take(j, [ranked[0]])
 
@@ -367,13 +371,11 @@ def select_sentences(
     wanted = answer_states(question)
     clauses = [_ClauseText(normalize(t), by_phrase=bool(wanted)) for t in texts]
     words: Callable[[str], float] = lambda piece: _score(piece, qtokens, weight)  # noqa: E731
-    score = words
+    by_unit = by_phrase = words
     if meaning is not None:  # units are ranked among units, phrases among phrases
-        units = {c.text(unit) for c in clauses for unit in c.units}
-        by_unit = meaning.rescore(words, list(units))
+        by_unit = meaning.rescore(words, [c.text(unit) for c in clauses for unit in c.units])
         by_phrase = meaning.rescore(words, [p for c in clauses for _, p in c.phrases])
-        score = lambda piece: by_unit(piece) if piece in units else by_phrase(piece)  # noqa: E731
-    selection = _Selection(clauses, budget, score, wanted, words)
+    selection = _Selection(clauses, budget, by_unit, wanted, words, by_phrase)
     ranked = sorted(
         (selection.rank(c.text(unit)), j, k) for j, c in enumerate(clauses) for k, unit in enumerate(c.units)
     )

@@ -357,3 +357,18 @@ def test_an_english_questions_meaning_ranks_clause_text_unless_chinese_a_follow_
         assert pipeline._meaning(*english) is None
     finally:
         pipeline.settings = settings
+
+
+def test_a_turns_meaning_reaches_the_excerpts_and_the_checks(pipeline):
+    from rag.excerpts import Meaning
+    from rag.prediction import AnswerTurn, Prediction
+    from rag.questions import check_question
+
+    question = "源城区企业的质量创新支出可以享受什么税收优惠？"
+    turn = AnswerTurn(Prediction(id="t", question=question), check_question(question, 500))
+    result = pipeline.retrieve(question)
+    plan = pipeline._plan(turn, result)
+    ranked: list[str] = []
+    turn.meaning = Meaning(lambda texts: ranked.extend(texts) or [0.8] * len(texts), fusion_k=20)
+    assert pipeline._evidence(turn, plan) and ranked  # the excerpts were ranked by it
+    assert pipeline._check_context(turn, result, [], plan).meaning is turn.meaning  # and so are the quotes

@@ -269,6 +269,11 @@ def test_with_meaning_a_sentence_sharing_no_word_can_be_shown_but_not_first_for_
     ranked = ranked_sentences("How many trademarks?", "注册 商标", blocks, meaning=closer)
     assert "180万件" in ranked[0][1] and all(score > 0 for score, _, _ in ranked)
     assert ranked[0][0] == pytest.approx(next(sc for sc, s, _ in ranked if "合格率" in s))
+    # the same for an excerpt: the pass rate, closest and stating a figure, sharing no word, comes
+    # after the count (the budget holds one of them)
+    text = "合格率达到98%，有效注册商标超过180万件。"
+    excerpt = select_sentences([text], "注册 商标", 16, "有多少？", meaning=closer)[0]
+    assert "180万件" in excerpt and "合格率" not in excerpt
 
 
 def test_an_english_questions_excerpt_and_quote_follow_its_meaning_when_its_words_miss():
