@@ -449,9 +449,14 @@ class AnswerPipeline:
         )
 
     def _evidence(self, turn: AnswerTurn, plan: PromptPlan) -> list[Block]:
-        s = self.settings
         return evidence_blocks(
-            s, plan, turn.lang, turn.usage.prompt_tokens, self._parent_text, self.retriever.idf, turn.meaning
+            self.settings,
+            plan,
+            turn.lang,
+            turn.usage.prompt_tokens,
+            self._parent_text,
+            self.retriever.idf,
+            turn.meaning,
         )
 
     def _meaning(self, turn: AnswerTurn, analysis: QueryAnalysis) -> Meaning | None:

@@ -374,7 +374,8 @@ def select_sentences(
     by_unit = by_phrase = words
     if meaning is not None:  # units are ranked among units, phrases among phrases
         by_unit = meaning.rescore(words, [c.text(unit) for c in clauses for unit in c.units])
-        by_phrase = meaning.rescore(words, [p for c in clauses for _, p in c.phrases])
+        # a fact question's units are its phrases: one ranking serves both
+        by_phrase = by_unit if wanted else meaning.rescore(words, [p for c in clauses for _, p in c.phrases])
     selection = _Selection(clauses, budget, by_unit, wanted, words, by_phrase)
     ranked = sorted(
         (selection.rank(c.text(unit)), j, k) for j, c in enumerate(clauses) for k, unit in enumerate(c.units)
