@@ -100,6 +100,8 @@ class AnswerPipeline:
         self._backend = backend
         self._judge: ModelJudge | None = None
         self.paths: Counter[str] = Counter()  # how often each answer path ran (llm, extractive-…, decline-…)
+        if index.pieces is not None:  # embedded with the index: English answers rank them by meaning
+            retriever.embedder.remember(index.pieces.texts, index.pieces.vectors)
 
     @classmethod
     def from_settings(cls, settings: Settings | None = None, confidence_model=None) -> AnswerPipeline:

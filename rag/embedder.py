@@ -23,6 +23,7 @@ class Embedder:
         self._model = None
         self._lock = threading.Lock()
         self._clause_text_vectors: dict[str, np.ndarray] = {}
+        self._remembered: dict[str, np.ndarray] = {}  # the index's clause pieces (`remember`), never dropped
         self._store_lock = threading.Lock()  # requests rank clause text concurrently (retrieval is not serialised)
 
     @property
@@ -50,12 +51,22 @@ class Embedder:
     def embed_query(self, text: str) -> np.ndarray:
         return self._encode([QUERY_PREFIX + text])[0]
 
+    def remember(self, texts: list[str], vectors: np.ndarray) -> None:
+        """Vectors embedded beforehand (the index's clause pieces) that `clause_text_vectors` serves."""
+        if len(texts) != len(vectors):
+            raise ValueError(f"{len(vectors)} vectors for {len(texts)} texts")
+        self._remembered = dict(zip(texts, vectors, strict=True))
+
     def clause_text_vectors(self, texts: list[str]) -> np.ndarray:
         """`embed_passages`, keeping each text's vector for later questions: the pieces of clause text
-        an answer ranks by meaning come from the same few hundred clauses again and again. A full
-        store starts again (`CLAUSE_TEXT_VECTORS_MAX`). Shape (0, 0) for no texts."""
+        an answer ranks by meaning come from the same few hundred clauses again and again. Those
+        the index embedded (`remember`) are served as they are; a full store of the others starts
+        again (`CLAUSE_TEXT_VECTORS_MAX`). Shape (0, 0) for no texts."""
+        remembered = self._remembered
+        known = {t: remembered[t] for t in texts if t in remembered}
         with self._store_lock:
-            known = {t: self._clause_text_vectors[t] for t in texts if t in self._clause_text_vectors}
+            store = self._clause_text_vectors
+            known.update((t, store[t]) for t in texts if t not in known and t in store)
         new = list(dict.fromkeys(t for t in texts if t not in known))
         if new:  # encoded outside the lock: another request's lookups need not wait for it
             fresh = dict(zip(new, self.embed_passages(new), strict=True))

@@ -261,6 +261,16 @@ def clause_starts(text: str) -> list[str]:
     return ["".join(p for _, p in clause.phrases[unit[0] :]) for unit in clause.units]
 
 
+def clause_pieces(body: str, text: str) -> list[str]:
+    """Every piece of one clause that `Meaning` may rank, in the form it is embedded (normalised):
+    the excerpts' units and phrases of the clause's `body`, and the sentences of its whole `text`
+    that quotes are chosen from (`ranked_sentences`). Embedded once when the index is built."""
+    clause = _ClauseText(normalize(body), by_phrase=False)
+    units = [clause.text(unit) for unit in clause.units]
+    phrases = [p for _, p in clause.phrases]
+    return list(dict.fromkeys(units + phrases + [normalize(s) for s in split_sentences(text)]))
+
+
 class _Selection:
     """The excerpts of several clauses being chosen within one character budget."""
 

@@ -1,7 +1,8 @@
 """Build, load and verify the search index in `index/`: FAISS vectors + BM25 tokens + a manifest.
 
 Layout: each build goes to its own folder `index/build-<time>/` (clauses.json, chunks.json,
-documents.json, dense.faiss, manifest.json, and the search parts' parts.json and parts.faiss); the
+documents.json, dense.faiss, manifest.json, the search parts' parts.json and parts.faiss, and the
+clause pieces' pieces.json and pieces.faiss); the
 small pointer file `index/CURRENT` names the live one and is replaced atomically only after a build is
 complete, so a build killed midway leaves the previous index in service. Nothing is pickled: the
 clause store is JSON and the vectors are FAISS's own binary format. The manifest records every file's
@@ -29,11 +30,12 @@ from rag.clauses import CHUNKER_VERSION, Chunk, Clause, parse_document, split_cl
 from rag.config import Settings, get_settings
 from rag.documents import CATALOG_FILE, DocumentInfo, load_catalog, load_documents
 from rag.errors import EMBEDDER_WEIGHTS, STAMP_SUFFIX
+from rag.excerpts import clause_pieces
 from rag.text import normalize, tokens
 
 log = logging.getLogger(__name__)
 
-INDEX_FORMAT = 2  # 2: chunks embedded in their normalised (simplified) form
+INDEX_FORMAT = 3  # 2: chunks embedded in their normalised (simplified) form; 3: with the clause pieces
 POINTER = "CURRENT"
 MANIFEST = "manifest.json"
 CLAUSES = "clauses.json"
@@ -42,6 +44,8 @@ DOCUMENTS = "documents.json"
 DENSE = "dense.faiss"
 PARTS = "parts.json"
 PARTS_DENSE = "parts.faiss"
+PIECES = "pieces.json"
+PIECES_DENSE = "pieces.faiss"
 INGEST_HINT = "run `python -m rag.ingest` (or `make run`, which rebuilds it)"
 
 
@@ -72,6 +76,7 @@ class Manifest:
     built_at: str
     format: int = INDEX_FORMAT
     n_parts: int = 0
+    n_pieces: int = 0
 
 
 @dataclass
@@ -95,6 +100,18 @@ class SearchParts:
 
 
 @dataclass
+class ClausePieces:
+    """Every clause's sentences and phrases as an English question's excerpts and quotes rank them
+    by meaning (`excerpts.clause_pieces`), embedded when the index is built: ~2,000 pieces took
+    ~16 s here, which the first English questions of every new process used to pay for while they
+    waited (~0.5 s each). Not searched: `Embedder.remember` keeps them. They are a cache, not in the
+    fingerprint: a piece the splitting of a later version cuts differently is embedded when asked for."""
+
+    texts: list[str]
+    vectors: np.ndarray  # row i = texts[i], L2-normalised
+
+
+@dataclass
 class CorpusIndex:
     """Everything retrieval needs, loaded in memory."""
 
@@ -106,6 +123,7 @@ class CorpusIndex:
     manifest: Manifest
     path: Path
     parts: SearchParts | None = None  # None: built with RAG_SEARCH_PART_CHARS=0
+    pieces: ClausePieces | None = None  # None: not embedded (an index made up by a test)
     clause_by_id: dict[str, Clause] = field(init=False)
     rows_of: dict[str, list[int]] = field(init=False)  # clause_id -> its chunks' rows
     _bm25: object = field(init=False, default=None)
@@ -215,23 +233,30 @@ def build_index(settings: Settings | None = None, embedder=None, show_progress: 
     if not chunks:
         raise IndexProblem(f"no clauses found in {settings.data_dir}; add documents first")
     parts = search_parts_of(clauses, settings.search_part_chars)
+    piece_texts = list(dict.fromkeys(p for c in clauses for p in clause_pieces(c.body, c.text)))
     embedder = embedder or Embedder(settings)
     if show_progress:
         print(
-            f"embedding {len(chunks)} chunks and {len(parts)} search parts of {len(clauses)} clauses "
-            f"from {len(infos)} documents…",
+            f"embedding {len(chunks)} chunks, {len(parts)} search parts and {len(piece_texts)} pieces of "
+            f"{len(clauses)} clauses from {len(infos)} documents…",
             file=sys.stderr,
         )
-    # embed the normalised (t2s) text: queries are normalised too, so scripts never mismatch
-    vectors = embedder.embed_passages([normalize(c.embed_text) for c in chunks + parts], show_progress=show_progress)
+    # embed the normalised (t2s) text: queries are normalised too, so scripts never mismatch (the
+    # pieces are normalised already)
+    texts = [normalize(c.embed_text) for c in chunks + parts] + piece_texts
+    vectors = embedder.embed_passages(texts, show_progress=show_progress)
+    n_parts_end = len(chunks) + len(parts)
     dense = faiss.IndexFlatIP(vectors.shape[1])
     dense.add(vectors[: len(chunks)])
     chunk_tokens = [tokens(c.embed_text) for c in chunks]
     search_parts = None
     if parts:
         parts_dense = faiss.IndexFlatIP(vectors.shape[1])
-        parts_dense.add(vectors[len(chunks) :])
+        parts_dense.add(vectors[len(chunks) : n_parts_end])
         search_parts = SearchParts(parts, [tokens(p.embed_text) for p in parts], parts_dense)
+    pieces = ClausePieces(piece_texts, vectors[n_parts_end:])
+    pieces_dense = faiss.IndexFlatIP(vectors.shape[1])
+    pieces_dense.add(pieces.vectors)
 
     settings.index_dir.mkdir(parents=True, exist_ok=True)
     build = Path(tempfile.mkdtemp(prefix=time.strftime("build-%Y%m%d-%H%M%S-"), dir=settings.index_dir))
@@ -252,6 +277,9 @@ def build_index(settings: Settings | None = None, embedder=None, show_progress: 
             )
             faiss.write_index(search_parts.dense, str(build / PARTS_DENSE))
             files[PARTS_DENSE] = _sha256_bytes((build / PARTS_DENSE).read_bytes())
+        files[PIECES] = _write_json(build / PIECES, pieces.texts)
+        faiss.write_index(pieces_dense, str(build / PIECES_DENSE))
+        files[PIECES_DENSE] = _sha256_bytes((build / PIECES_DENSE).read_bytes())
         manifest = Manifest(
             fingerprint=fp,
             files=files,
@@ -259,6 +287,7 @@ def build_index(settings: Settings | None = None, embedder=None, show_progress: 
             n_clauses=len(clauses),
             n_chunks=len(chunks),
             n_parts=len(parts),
+            n_pieces=len(piece_texts),
             build_seconds=round(time.perf_counter() - t0, 2),
             built_at=time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         )
@@ -269,7 +298,7 @@ def build_index(settings: Settings | None = None, embedder=None, show_progress: 
         raise
     _remove_old_builds(settings, keep=build)
     return CorpusIndex(
-        {i.doc_id: i for i in infos}, clauses, chunks, chunk_tokens, dense, manifest, build, search_parts
+        {i.doc_id: i for i in infos}, clauses, chunks, chunk_tokens, dense, manifest, build, search_parts, pieces
     )
 
 
@@ -316,7 +345,15 @@ def load_index(settings: Settings | None = None, check_fresh: bool = True) -> Co
     clauses = [Clause(**d) for d in json.loads(blobs[CLAUSES])]
     chunks, chunk_tokens, dense = _read_units(build, blobs, CHUNKS, DENSE, "chunks")
     return CorpusIndex(
-        {i.doc_id: i for i in infos}, clauses, chunks, chunk_tokens, dense, manifest, build, _load_parts(build, blobs)
+        {i.doc_id: i for i in infos},
+        clauses,
+        chunks,
+        chunk_tokens,
+        dense,
+        manifest,
+        build,
+        _load_parts(build, blobs),
+        _load_pieces(build, blobs),
     )
 
 
@@ -340,6 +377,18 @@ def _load_parts(build: Path, blobs: dict[str, bytes]) -> SearchParts | None:
     if PARTS not in blobs or PARTS_DENSE not in blobs:
         raise IndexCorrupt(f"index in {build} lists only one of {PARTS} and {PARTS_DENSE}; {INGEST_HINT}")
     return SearchParts(*_read_units(build, blobs, PARTS, PARTS_DENSE, "search parts"))
+
+
+def _load_pieces(build: Path, blobs: dict[str, bytes]) -> ClausePieces:
+    import faiss
+
+    if PIECES not in blobs or PIECES_DENSE not in blobs:
+        raise IndexCorrupt(f"index in {build} lacks {PIECES} or {PIECES_DENSE}; {INGEST_HINT}")
+    texts = json.loads(blobs[PIECES])
+    dense = faiss.read_index(str(build / PIECES_DENSE))
+    if dense.ntotal != len(texts):
+        raise IndexCorrupt(f"index has {dense.ntotal} vectors for {len(texts)} clause pieces; {INGEST_HINT}")
+    return ClausePieces(texts, dense.reconstruct_n(0, dense.ntotal))
 
 
 def ensure_index(settings: Settings | None = None, embedder=None) -> CorpusIndex:

@@ -224,7 +224,8 @@ def main(argv: list[str] | None = None) -> int:
         m = index.manifest
         print(
             f"index built in {time.perf_counter() - t0:.1f}s: {m.n_documents} documents, "
-            f"{m.n_clauses} clauses, {m.n_chunks} chunks, {m.n_parts} search parts → {index.path}"
+            f"{m.n_clauses} clauses, {m.n_chunks} chunks, {m.n_parts} search parts, {m.n_pieces} clause pieces "
+            f"→ {index.path}"
         )
         return 0
     except (DocumentError, IndexProblem, ModelError) as exc:

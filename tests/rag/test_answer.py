@@ -349,6 +349,10 @@ def test_an_english_questions_meaning_ranks_clause_text_unless_chinese_a_follow_
     assert meaning is not None and meaning.fusion_k == pipeline.settings.rrf_k
     pledge, count = meaning.similarity(["推动企业通过商标质押融资、许可转让等手段。", "全省有效注册商标超过180万件。"])
     assert pledge > count
+    # the clause pieces come embedded with the index: ranking them encodes nothing more
+    pieces = pipeline.index.pieces.texts[:20]
+    stored = dict(pipeline.retriever.embedder._clause_text_vectors)
+    assert len(meaning.similarity(pieces)) == 20 and pipeline.retriever.embedder._clause_text_vectors == stored
     assert pipeline._meaning(*turn_and_analysis("企业能用商标贷款吗？")) is None
     assert pipeline._meaning(*turn_and_analysis("And in Shaoguan?", is_followup=True)) is None
     settings = pipeline.settings

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 import rag.embedder as embedder_module
 from rag.embedder import PASSAGE_PREFIX, Embedder
@@ -37,3 +38,15 @@ def test_clause_text_vectors_are_kept_for_later_questions(settings, monkeypatch)
     assert set(embedder._clause_text_vectors) == {"丁。"} and np.allclose(mixed[0], first[0])
     embedder.clause_text_vectors(["一", "二", "三", "四"])  # more new texts than the bound: none kept
     assert len(embedder._clause_text_vectors) <= 3
+
+
+def test_remembered_vectors_are_served_without_encoding(settings):
+    embedder = Embedder(settings)
+    embedder._model = model = CountingModel()
+    kept = np.array([[0.0, 1.0], [1.0, 0.0]], dtype=np.float32)
+    embedder.remember(["甲。", "乙乙。"], kept)
+    got = embedder.clause_text_vectors(["乙乙。", "丙丙丙。", "甲。"])
+    assert model.encoded == [PASSAGE_PREFIX + "丙丙丙。"]  # only the text the index did not hold
+    assert np.allclose(got[0], kept[1]) and np.allclose(got[2], kept[0])
+    with pytest.raises(ValueError, match="2 vectors for 1 texts"):
+        embedder.remember(["甲。"], kept)

@@ -292,3 +292,31 @@ def test_an_english_questions_excerpt_and_quote_follow_its_meaning_when_its_word
     blocks = [block(1, FINAL, text)]
     assert "180万件" in ranked_sentences("Can we raise funds?", query, blocks)[0][1]
     assert "质押融资" in ranked_sentences("Can we raise funds?", query, blocks, meaning=meaning)[0][1]
+
+
+@pytest.mark.parametrize("question", ["How many trademarks by 2017?", "What support is there for brands?"])
+def test_every_text_meaning_ranks_is_one_of_the_clause_pieces_the_index_embeds(question):
+    """The index embeds `clause_pieces` once, so that no answer has to: excerpts (sentences, or
+    phrases for a fact question) and quotes must ask for nothing else."""
+    from rag.excerpts import Meaning, clause_pieces, ranked_sentences
+    from rag.text import normalize
+    from tests.rag.hand_blocks import DRAFT, FINAL, block
+
+    texts = [
+        "到2017年，全省有效注册商标超过180万件，马德里商标国际注册量居全国前列。推动企业通过商标质押融资。",
+        "鼓勵企業開展商標品牌培育（試點）；",
+    ]
+    # as the plans write them: number and heading first, the responsible units last (`Clause.body`
+    # leaves both out, the quotes' sentences keep them)
+    blocks = [
+        block(1, FINAL, "1、标题。" + texts[0] + "(责任单位:市市场监管局)", responsible=["市市场监管局"]),
+        block(2, DRAFT, texts[1]),
+    ]
+    assert blocks[0].scored.clause.body != blocks[0].scored.clause.text
+    asked: list[str] = []
+    meaning = Meaning(lambda pieces: asked.extend(pieces) or [0.8] * len(pieces), fusion_k=20)
+    build_blocks([b.scored for b in blocks], "注册 商标 品牌", 60, question=question, meaning=meaning)
+    ranked_sentences(question, "注册 商标 品牌", blocks, meaning=meaning)
+    embedded = {p for b in blocks for p in clause_pieces(b.scored.clause.body, b.scored.clause.text)}
+    # the pipeline's similarity normalises what it is given (`AnswerPipeline._meaning`), as the index did
+    assert asked and {normalize(t) for t in asked} <= embedded

@@ -11,14 +11,18 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from rag.config import PROJECT_ROOT
+from rag.excerpts import clause_pieces
 from rag.index import (
     CHUNKS,
     MANIFEST,
     PARTS,
     PARTS_DENSE,
+    PIECES,
+    PIECES_DENSE,
     POINTER,
     IndexCorrupt,
     IndexMissing,
@@ -61,6 +65,8 @@ def test_built_index_loads_and_holds_every_clause(built):
         "dense.faiss",
         PARTS,
         PARTS_DENSE,
+        PIECES,
+        PIECES_DENSE,
     }
     # every clause is searched by parts too, the long ones cut at sentences
     parts = index.parts
@@ -108,7 +114,20 @@ def test_changed_document_makes_the_index_stale_and_ensure_rebuilds(copy_of, emb
     assert load_index(copy_of).manifest.n_clauses == 192
 
 
-@pytest.mark.parametrize("name", [CHUNKS, PARTS_DENSE])
+def test_every_clause_piece_is_embedded_as_an_answer_would_embed_it(built, embedder):
+    index = load_index(built)
+    pieces = index.pieces
+    assert pieces is not None and len(pieces.texts) == len(set(pieces.texts)) == index.manifest.n_pieces
+    assert pieces.vectors.shape == (len(pieces.texts), index.dense.d)
+    stored = set(pieces.texts)
+    assert all(p in stored for c in index.clauses for p in clause_pieces(c.body, c.text))
+    some = pieces.texts[:: max(1, len(pieces.texts) // 8)]
+    fresh = embedder.embed_passages(some)
+    rows = [pieces.texts.index(t) for t in some]
+    assert np.allclose(np.sum(fresh * pieces.vectors[rows], axis=1), 1.0, atol=1e-3)
+
+
+@pytest.mark.parametrize("name", [CHUNKS, PARTS_DENSE, PIECES_DENSE])
 @pytest.mark.parametrize("damage", ["truncate", "flip", "delete"])
 def test_damaged_file_is_reported_never_used(copy_of, damage, name):
     target = current_build(copy_of) / name
