@@ -10,8 +10,9 @@ from rag.config import Settings, get_settings
 
 QUERY_PREFIX = "query: "
 PASSAGE_PREFIX = "passage: "
-# clause sentences and phrases kept embedded between questions (`clause_text_vectors`): the corpus has
-# ~20k of them; each vector takes 1.5 KB, so at most ~30 MB before the store starts again
+# clause text embedded at answer time and kept for later questions (`clause_text_vectors`): the index
+# brings its ~2,100 sentences and phrases embedded (`remember`), so this store holds only what a changed
+# splitting cuts differently; each vector takes 1.5 KB, so at most ~30 MB before it starts again
 CLAUSE_TEXT_VECTORS_MAX = 20_000
 
 

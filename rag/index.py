@@ -102,7 +102,7 @@ class SearchParts:
 @dataclass
 class ClausePieces:
     """Every clause's sentences and phrases as an English question's excerpts and quotes rank them
-    by meaning (`excerpts.clause_pieces`), embedded when the index is built: ~2,000 pieces took
+    by meaning (`excerpts.clause_pieces`), embedded when the index is built: ~2,100 pieces took
     ~16 s here, which the first English questions of every new process used to pay for while they
     waited (~0.5 s each). Not searched: `Embedder.remember` keeps them. They are a cache, not in the
     fingerprint: a piece the splitting of a later version cuts differently is embedded when asked for."""
@@ -254,7 +254,7 @@ def build_index(settings: Settings | None = None, embedder=None, show_progress: 
         parts_dense = faiss.IndexFlatIP(vectors.shape[1])
         parts_dense.add(vectors[len(chunks) : n_parts_end])
         search_parts = SearchParts(parts, [tokens(p.embed_text) for p in parts], parts_dense)
-    pieces = ClausePieces(piece_texts, vectors[n_parts_end:])
+    pieces = ClausePieces(piece_texts, vectors[n_parts_end:].copy())  # not a view keeping all vectors alive
     pieces_dense = faiss.IndexFlatIP(vectors.shape[1])
     pieces_dense.add(pieces.vectors)
 
@@ -343,7 +343,7 @@ def load_index(settings: Settings | None = None, check_fresh: bool = True) -> Co
             raise IndexStale(f"index is stale ({', '.join(changed)} changed since it was built); {INGEST_HINT}")
     infos = [DocumentInfo.from_dict(d) for d in json.loads(blobs[DOCUMENTS])]
     clauses = [Clause(**d) for d in json.loads(blobs[CLAUSES])]
-    chunks, chunk_tokens, dense = _read_units(build, blobs, CHUNKS, DENSE, "chunks")
+    chunks, chunk_tokens, dense = _read_units(blobs, CHUNKS, DENSE, "chunks")
     return CorpusIndex(
         {i.doc_id: i for i in infos},
         clauses,
@@ -357,14 +357,12 @@ def load_index(settings: Settings | None = None, check_fresh: bool = True) -> Co
     )
 
 
-def _read_units(build: Path, blobs: dict[str, bytes], units: str, vectors: str, what: str) -> tuple:
+def _read_units(blobs: dict[str, bytes], units: str, vectors: str, what: str) -> tuple:
     """(chunks, their tokens, their FAISS vectors) from a build's JSON file and FAISS file."""
-    import faiss
-
     raw = json.loads(blobs[units])
     unit_tokens = [u.pop("tokens") for u in raw]
     chunks = [Chunk(**u) for u in raw]
-    dense = faiss.read_index(str(build / vectors))
+    dense = _faiss_index(blobs[vectors])
     if dense.ntotal != len(chunks):
         raise IndexCorrupt(f"index has {dense.ntotal} vectors for {len(chunks)} {what}; {INGEST_HINT}")
     return chunks, unit_tokens, dense
@@ -376,16 +374,22 @@ def _load_parts(build: Path, blobs: dict[str, bytes]) -> SearchParts | None:
         return None
     if PARTS not in blobs or PARTS_DENSE not in blobs:
         raise IndexCorrupt(f"index in {build} lists only one of {PARTS} and {PARTS_DENSE}; {INGEST_HINT}")
-    return SearchParts(*_read_units(build, blobs, PARTS, PARTS_DENSE, "search parts"))
+    return SearchParts(*_read_units(blobs, PARTS, PARTS_DENSE, "search parts"))
+
+
+def _faiss_index(blob: bytes):
+    """A FAISS index from the bytes whose sha256 the manifest check verified (not read again from disk)."""
+    import faiss
+
+    return faiss.deserialize_index(np.frombuffer(blob, dtype=np.uint8))
 
 
 def _load_pieces(build: Path, blobs: dict[str, bytes]) -> ClausePieces:
-    import faiss
-
+    """The clause pieces and their vectors; every format-3 build has them."""
     if PIECES not in blobs or PIECES_DENSE not in blobs:
         raise IndexCorrupt(f"index in {build} lacks {PIECES} or {PIECES_DENSE}; {INGEST_HINT}")
     texts = json.loads(blobs[PIECES])
-    dense = faiss.read_index(str(build / PIECES_DENSE))
+    dense = _faiss_index(blobs[PIECES_DENSE])
     if dense.ntotal != len(texts):
         raise IndexCorrupt(f"index has {dense.ntotal} vectors for {len(texts)} clause pieces; {INGEST_HINT}")
     return ClausePieces(texts, dense.reconstruct_n(0, dense.ntotal))

@@ -31,6 +31,7 @@ from rag.index import (
     ensure_index,
     load_index,
 )
+from rag.text import normalize, split_sentences
 
 
 @pytest.fixture(scope="module")
@@ -87,6 +88,21 @@ def test_a_manifest_listing_only_one_of_the_part_files_is_corrupt(copy_of):
         load_index(copy_of)
 
 
+@pytest.mark.parametrize("change", ["older format", "no pieces"])
+def test_an_index_of_an_older_format_or_without_its_pieces_is_not_used(copy_of, change):
+    import json
+
+    manifest = current_build(copy_of) / MANIFEST
+    data = json.loads(manifest.read_text())
+    if change == "older format":
+        data["format"] = 2
+    else:
+        del data["files"][PIECES], data["files"][PIECES_DENSE]
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(IndexStale if change == "older format" else IndexCorrupt, match="rag.ingest"):
+        load_index(copy_of)
+
+
 def test_a_changed_part_length_makes_the_index_stale(copy_of):
     with pytest.raises(IndexStale, match="search_part_chars changed"):
         load_index(replace(copy_of, search_part_chars=copy_of.search_part_chars + 50))
@@ -121,6 +137,10 @@ def test_every_clause_piece_is_embedded_as_an_answer_would_embed_it(built, embed
     assert pieces.vectors.shape == (len(pieces.texts), index.dense.d)
     stored = set(pieces.texts)
     assert all(p in stored for c in index.clauses for p in clause_pieces(c.body, c.text))
+    # as answers ask for them: normalised, every sentence a quote may take among them (most of the
+    # clauses are written in another script or form than their normalised one)
+    assert all(normalize(p) == p for p in pieces.texts)
+    assert {normalize(s) for c in index.clauses for s in split_sentences(c.text)} <= stored
     some = pieces.texts[:: max(1, len(pieces.texts) // 8)]
     fresh = embedder.embed_passages(some)
     rows = [pieces.texts.index(t) for t in some]
