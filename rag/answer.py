@@ -149,12 +149,15 @@ class AnswerPipeline:
         usage: Usage | None = None,
         answer_prompt: list[Message] | None = None,
         min_yes: float | None = None,
+        meaning: Meaning | None = None,
     ) -> JudgeVerdict | None:
         judge = self.judge
         if judge is None:
             return None
         sentences = self.settings.judge_sentences
-        return judge_evidence(judge, self.backend, result, blocks, stage, usage, sentences, answer_prompt, min_yes)
+        return judge_evidence(
+            judge, self.backend, result, blocks, stage, usage, sentences, answer_prompt, min_yes, meaning
+        )
 
     # ------------------------------------------------------------------ retrieval
     def retrieve(
@@ -482,7 +485,7 @@ class AnswerPipeline:
         own bound (RAG_JUDGE_GRAY_MIN_YES). English: about the top sentences (`_judge_prompt`)."""
         prompt = self._judge_prompt(turn, blocks, plan)
         if prompt is None:
-            return self._judge_evidence(result, blocks, stage, turn.usage)
+            return self._judge_evidence(result, blocks, stage, turn.usage, meaning=turn.meaning)
         return self._judge_evidence(result, blocks, stage, turn.usage, prompt, stage_min_yes(self.settings, stage))
 
     def _judge_prompt(self, turn: AnswerTurn, blocks: list[Block], plan: PromptPlan) -> list[Message] | None:
@@ -515,6 +518,7 @@ class AnswerPipeline:
         ):
             return result, None
         plan = self._plan(turn, result)
+        turn.meaning = self._meaning(turn, result.analysis)  # as `_answer_with_model` chooses the excerpts
         return result, self._judge_about_prompt(turn, result, self._evidence(turn, plan), plan, GRAY_ZONE)
 
     def _answer_prompt(self, turn: AnswerTurn, blocks: list[Block], plan: PromptPlan) -> list[Message]:

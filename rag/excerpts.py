@@ -216,9 +216,10 @@ def ranked_sentences(
     return [(score, s, b) for _, score, _, _, s, b in candidates]
 
 
-def top_sentences(question: str, query: str, blocks: list[Block], n: int) -> list[str]:
-    """The `n` clause sentences most likely to answer (what a yes/no judge reads)."""
-    return [s for _, s, _ in ranked_sentences(question, query, blocks)[:n]]
+def top_sentences(question: str, query: str, blocks: list[Block], n: int, meaning: Meaning | None = None) -> list[str]:
+    """The `n` clause sentences most likely to answer (what a yes/no judge reads); `meaning` (English)
+    adds their closeness in meaning to the question, as for the excerpts and quotes."""
+    return [s for _, s, _ in ranked_sentences(question, query, blocks, meaning=meaning)[:n]]
 
 
 def is_heading(sentence: str, block: Block) -> bool:

@@ -13,7 +13,7 @@ from __future__ import annotations
 from rag.answerability import JudgeVerdict, ModelJudge
 from rag.config import Settings
 from rag.errors import ModelError
-from rag.excerpts import Block, top_sentences
+from rag.excerpts import Block, Meaning, top_sentences
 from rag.llm import ChatBackend, LLMError, Message, Usage
 from rag.prompting import with_previous
 from rag.retrieval import RetrievalResult
@@ -38,16 +38,17 @@ def judge_evidence(
     sentences: int = 2,
     answer_prompt: list[Message] | None = None,
     min_yes: float | None = None,
+    meaning: Meaning | None = None,
 ) -> JudgeVerdict | None:
     """Ask the judge whether the answer's prompt (`answer_prompt`, when given), else the top
     sentences, answer what is asked (Chinese: the translation for English), declining below
     `min_yes` (default: the judge's own); None when there is nothing to judge or the model fails
-    (the other checks still run)."""
+    (the other checks still run). `meaning` (English) ranks the top sentences as the excerpts are."""
     analysis = result.analysis
     question = analysis.translation or analysis.ask or analysis.focus
     if analysis.earlier_questions:  # "那源城区呢？" asks nothing on its own
         question = with_previous(question, analysis.earlier_questions)
-    top = [] if answer_prompt else top_sentences(analysis.focus, result.normalized_query, blocks, sentences)
+    top = [] if answer_prompt else top_sentences(analysis.focus, result.normalized_query, blocks, sentences, meaning)
     if not (answer_prompt or top):
         return None
     if usage is not None or min_yes is not None:

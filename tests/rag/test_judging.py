@@ -52,3 +52,18 @@ def test_only_the_gray_zone_uses_its_own_bound():
 
     settings = Settings(judge_gray_min_yes=0.5)
     assert stage_min_yes(settings, GRAY_ZONE) == 0.5 and stage_min_yes(settings, AFTER_REFUSAL) is None
+
+
+def test_without_the_answer_prompt_the_judge_reads_the_top_sentences_ranked_by_meaning_too():
+    """English: the judge reads the sentences the excerpts would show first, words and meaning fused."""
+    from rag.excerpts import Meaning
+    from tests.rag.hand_blocks import FINAL, block
+
+    judge, backend, result, seen = _setup(0.9)
+    blocks = [block(1, FINAL, "乙类产品合格率达到98%。推动企业质押融资。")]
+    pledge = Meaning(lambda texts: [0.9 if "质押" in t else 0.8 for t in texts], fusion_k=20)
+    judge_evidence(judge, backend, result, blocks, "gray-zone", sentences=1)
+    judge_evidence(judge, backend, result, blocks, "gray-zone", sentences=1, meaning=pledge)
+    by_words, by_meaning = (messages[-1]["content"] for messages, _ in seen)
+    assert "合格率" in by_words and "质押" not in by_words
+    assert "质押" in by_meaning and "合格率" not in by_meaning
