@@ -371,7 +371,7 @@ def test_an_english_questions_meaning_ranks_clause_text_unless_chinese_a_follow_
         pipeline.settings = settings
 
 
-def test_a_turns_meaning_reaches_the_excerpts_and_the_checks(pipeline):
+def test_a_turns_meaning_reaches_the_excerpts_the_checks_and_the_english_judge(pipeline, monkeypatch):
     from rag.excerpts import Meaning
     from rag.prediction import AnswerTurn, Prediction
     from rag.questions import check_question
@@ -382,5 +382,14 @@ def test_a_turns_meaning_reaches_the_excerpts_and_the_checks(pipeline):
     plan = pipeline._plan(turn, result)
     ranked: list[str] = []
     turn.meaning = Meaning(lambda texts: ranked.extend(texts) or [0.8] * len(texts), fusion_k=20)
-    assert pipeline._evidence(turn, plan) and ranked  # the excerpts were ranked by it
+    blocks = pipeline._evidence(turn, plan)
+    assert blocks and ranked  # the excerpts were ranked by it
     assert pipeline._check_context(turn, result, [], plan).meaning is turn.meaning  # and so are the quotes
+    # an English question's judge reads its top sentences, ranked by it too (no model: the judge's
+    # call is recorded, not made)
+    english = "What tax relief can Yuancheng firms get for quality innovation spending?"
+    turn.check = check_question(english, 500, 1500)
+    read: list = []
+    monkeypatch.setattr(pipeline, "_judge_evidence", lambda *args, **kwargs: read.append(kwargs.get("meaning")))
+    pipeline._judge_about_prompt(turn, result, blocks, plan, "gray-zone")
+    assert read == [turn.meaning]

@@ -55,13 +55,17 @@ def test_only_the_gray_zone_uses_its_own_bound():
 
 
 def test_without_the_answer_prompt_the_judge_reads_the_top_sentences_ranked_by_meaning_too():
-    """English: the judge reads the sentences the excerpts would show first, words and meaning fused."""
+    """English: the judge reads the sentences the excerpts would show first, words and meaning fused:
+    by words the pass rate (the only sentence sharing the query's word), with meaning the pledge (the
+    closest in meaning, last in the clause)."""
     from rag.excerpts import Meaning
     from tests.rag.hand_blocks import FINAL, block
 
     judge, backend, result, seen = _setup(0.9)
-    blocks = [block(1, FINAL, "乙类产品合格率达到98%。推动企业质押融资。")]
-    pledge = Meaning(lambda texts: [0.9 if "质押" in t else 0.8 for t in texts], fusion_k=20)
+    result.normalized_query = "合格率"
+    blocks = [block(1, FINAL, "产品合格率达到98%。加强质量基础设施建设。推动企业质押融资。")]
+    closeness = {"质押": 0.9, "基础": 0.85}
+    pledge = Meaning(lambda texts: [next((c for w, c in closeness.items() if w in t), 0.8) for t in texts], 20)
     judge_evidence(judge, backend, result, blocks, "gray-zone", sentences=1)
     judge_evidence(judge, backend, result, blocks, "gray-zone", sentences=1, meaning=pledge)
     by_words, by_meaning = (messages[-1]["content"] for messages, _ in seen)
