@@ -118,7 +118,7 @@ def test_english_in_english_out_citing_chinese_clauses(pipeline):
     assert "98.5" in pred.answer
     assert sum(ch.isascii() and ch.isalpha() for ch in pred.answer) > 10
     # the clause stating the figure is cited (after a model answer the fact check rejects, the
-    # extractive fallback may quote another 2025 target first: see the README's budget section)
+    # extractive fallback may quote another 2025 target first: see docs/speed-log.md)
     assert any("食品抽檢合格率達到98.5%" in c["text"] for c in pred.citations)
     # the translation call's seconds are recorded, so the slow-CPU model counts them only by tokens
     assert 0 < pred.extra["retrieval_model_s"] <= pred.timings["retrieval_s"]
